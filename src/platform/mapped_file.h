@@ -1,0 +1,34 @@
+#pragma once
+// A read-only memory map of a whole file. Model weights are used straight from the map
+// (zero-copy), so the page cache is the only copy of a model in memory.
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace autarky {
+
+class MappedFile {
+ public:
+  // Throws autarky::Error naming the path and the OS error if the file cannot be opened or mapped.
+  static MappedFile open(const std::string& path);
+
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  ~MappedFile();
+
+  std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
+  std::uint64_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void release();
+  std::string path_;
+  const std::uint8_t* data_ = nullptr;
+  std::uint64_t size_ = 0;
+};
+
+}  // namespace autarky
