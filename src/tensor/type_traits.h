@@ -1,7 +1,8 @@
 #pragma once
 // The per-type trait table: for every tensor type we can compute with, how to turn its blocks
 // into floats and floats into blocks. Code that handles tensors of any type goes through this
-// table rather than switching on DType.
+// table rather than switching on DType. Every DType has an entry; types we can only inspect
+// (IQ*, TQ*, integer types, ...) have null conversion functions.
 
 #include <cstdint>
 
@@ -11,7 +12,7 @@ namespace autarky {
 
 // Converts n elements (a multiple of the block size) from the type's blocks to float.
 using ToFloatFn = void (*)(const void* src, float* dst, std::int64_t n);
-// Converts n floats (a multiple of the block size) to the type's blocks.
+// Converts n floats (a multiple of the block size) to the type's blocks. Inputs must be finite.
 using FromFloatFn = void (*)(const float* src, void* dst, std::int64_t n);
 
 struct TypeTraits {

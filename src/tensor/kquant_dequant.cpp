@@ -1,0 +1,113 @@
+// Dequantization of the K-quant super-block types (Q2_K..Q6_K) and of Q8_K.
+// Bit layouts are documented on the structs in blocks.h.
+
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
+#include "tensor/quant_rows.h"
+
+namespace autarky::rows {
+
+void q2_k_to_float(const void* src, float* dst, std::int64_t n) {
+  const auto* blocks = static_cast<const BlockQ2_K*>(src);
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ2_K& blk = blocks[b];
+    const float d = fp16_to_float(blk.d), dmin = fp16_to_float(blk.dmin);
+    for (int i = 0; i < kQK_K; ++i) {
+      const int half = i / 128, shift = 2 * ((i % 128) / 32), l = i % 32;
+      const std::uint8_t sc = blk.scales[i / 16];
+      const int q = (blk.qs[32 * half + l] >> shift) & 3;
+      dst[i] = d * static_cast<float>(sc & 0xf) * static_cast<float>(q) - dmin * static_cast<float>(sc >> 4);
+    }
+    dst += kQK_K;
+  }
+}
+
+namespace {
+// The sixteen 6-bit Q3_K scales, minus their bias of 32.
+void unpack_q3_k_scales(const std::uint8_t* packed, int* scales) {
+  for (int j = 0; j < 16; ++j) {
+    const int low = j < 8 ? (packed[j] & 0xf) : (packed[j - 8] >> 4);
+    const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+    scales[j] = (low | (high << 4)) - 32;
+  }
+}
+}  // namespace
+
+void q3_k_to_float(const void* src, float* dst, std::int64_t n) {
+  const auto* blocks = static_cast<const BlockQ3_K*>(src);
+  int scales[16];
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ3_K& blk = blocks[b];
+    const float d = fp16_to_float(blk.d);
+    unpack_q3_k_scales(blk.scales, scales);
+    for (int i = 0; i < kQK_K; ++i) {
+      const int half = i / 128, s = (i % 128) / 32, l = i % 32;
+      const int low = (blk.qs[32 * half + l] >> (2 * s)) & 3;
+      const int q = ((blk.hmask[l] >> (4 * half + s)) & 1) ? low : low - 4;
+      dst[i] = d * static_cast<float>(scales[i / 16]) * static_cast<float>(q);
+    }
+    dst += kQK_K;
+  }
+}
+
+void q4_k_to_float(const void* src, float* dst, std::int64_t n) {
+  const auto* blocks = static_cast<const BlockQ4_K*>(src);
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ4_K& blk = blocks[b];
+    const float d = fp16_to_float(blk.d), dmin = fp16_to_float(blk.dmin);
+    for (int sub = 0; sub < 8; ++sub) {
+      std::uint8_t sc, mn;
+      unpack_scale_min_k4(blk.scales, sub, sc, mn);
+      const float scale = d * static_cast<float>(sc), offset = dmin * static_cast<float>(mn);
+      const std::uint8_t* qs = blk.qs + 32 * (sub / 2);
+      const int shift = 4 * (sub % 2);
+      for (int l = 0; l < 32; ++l) dst[32 * sub + l] = scale * static_cast<float>((qs[l] >> shift) & 0xf) - offset;
+    }
+    dst += kQK_K;
+  }
+}
+
+void q5_k_to_float(const void* src, float* dst, std::int64_t n) {
+  const auto* blocks = static_cast<const BlockQ5_K*>(src);
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ5_K& blk = blocks[b];
+    const float d = fp16_to_float(blk.d), dmin = fp16_to_float(blk.dmin);
+    for (int sub = 0; sub < 8; ++sub) {
+      std::uint8_t sc, mn;
+      unpack_scale_min_k4(blk.scales, sub, sc, mn);
+      const float scale = d * static_cast<float>(sc), offset = dmin * static_cast<float>(mn);
+      const std::uint8_t* qs = blk.qs + 32 * (sub / 2);
+      const int shift = 4 * (sub % 2);
+      for (int l = 0; l < 32; ++l) {
+        const int q = ((qs[l] >> shift) & 0xf) | (((blk.qh[l] >> sub) & 1) << 4);
+        dst[32 * sub + l] = scale * static_cast<float>(q) - offset;
+      }
+    }
+    dst += kQK_K;
+  }
+}
+
+void q6_k_to_float(const void* src, float* dst, std::int64_t n) {
+  const auto* blocks = static_cast<const BlockQ6_K*>(src);
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ6_K& blk = blocks[b];
+    const float d = fp16_to_float(blk.d);
+    for (int i = 0; i < kQK_K; ++i) {
+      const int half = i / 128, s = (i % 128) / 32, l = i % 32;
+      const int low = (blk.ql[64 * half + 32 * (s % 2) + l] >> (4 * (s / 2))) & 0xf;
+      const int high = (blk.qh[32 * half + l] >> (2 * s)) & 3;
+      dst[i] = d * static_cast<float>(blk.scales[i / 16]) * static_cast<float>((low | (high << 4)) - 32);
+    }
+    dst += kQK_K;
+  }
+}
+
+void q8_k_to_float(const void* src, float* dst, std::int64_t n) {
+  const auto* blocks = static_cast<const BlockQ8_K*>(src);
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    for (int i = 0; i < kQK_K; ++i) dst[i] = blocks[b].d * static_cast<float>(blocks[b].qs[i]);
+    dst += kQK_K;
+  }
+}
+
+}  // namespace autarky::rows
