@@ -145,7 +145,12 @@ void GgufFile::parse_bytes(std::span<const std::uint8_t> bytes) {
     fail("{}: not a GGUF file: magic is 0x{:08x}, expected 0x{:08x} (\"GGUF\")", name, magic, kGgufMagic);
   }
   version_ = c.read<std::uint32_t>("version");
-  if (version_ != 2 && version_ != 3) fail("{}: unsupported GGUF version {} (supported: 2, 3)", name, version_);
+  if (version_ != 2 && version_ != 3) {
+    // A byte-swapped small number means a big-endian file, which ggml writes for s390x.
+    bool big_endian = version_ > 0xffff && __builtin_bswap32(version_) <= 3;
+    fail("{}: unsupported GGUF version {} (supported: 2, 3){}", name, version_,
+         big_endian ? "; this looks like a big-endian GGUF file" : "");
+  }
 
   auto n_tensors = c.read<std::uint64_t>("tensor count");
   auto n_kv = c.read<std::uint64_t>("metadata count");
@@ -184,7 +189,10 @@ void GgufFile::parse_bytes(std::span<const std::uint8_t> bytes) {
     std::uint64_t n_elements = 1;
     for (std::uint32_t d = 0; d < n_dims; ++d) {
       auto dim = c.read<std::uint64_t>(fmt::format("tensor {} dimension {}", t.name, d));
-      if (dim > static_cast<std::uint64_t>(INT64_MAX)) fail("{}: tensor {}: dimension {} is {}", name, t.name, d, dim);
+      // Zero-sized dimensions are rejected too: no model tensor is empty, and n_rows() divides by ne[0].
+      if (dim == 0 || dim > static_cast<std::uint64_t>(INT64_MAX)) {
+        fail("{}: tensor {}: dimension {} is {}", name, t.name, d, dim);
+      }
       if (__builtin_mul_overflow(n_elements, dim, &n_elements) || n_elements > static_cast<std::uint64_t>(INT64_MAX)) {
         fail("{}: tensor {}: element count overflows (dimension {} = {})", name, t.name, d, dim);
       }

@@ -35,6 +35,7 @@ struct GgufValue;
 struct GgufArray {
   GgufType elem_type = GgufType::UINT8;
   std::vector<GgufValue> items;
+  friend bool operator==(const GgufArray&, const GgufArray&) = default;
 };
 
 struct GgufValue {
@@ -60,6 +61,9 @@ struct GgufValue {
 
   // Short human-readable rendering for `inspect` (long arrays are elided).
   std::string to_display(std::size_t max_items = 8) const;
+
+  // Same type and same value (so a u32 1 differs from an i32 1; NaN differs from itself).
+  friend bool operator==(const GgufValue&, const GgufValue&) = default;
 };
 
 }  // namespace autarky
