@@ -36,6 +36,43 @@ std::uint16_t quantize_scales(int n, const float* values, const float* importanc
   return stored;
 }
 
+// Step 4: with every code fixed, the two super-scales enter linearly, so a weighted least
+// squares over the whole super-block can correct what quantizing the sub-block scales lost.
+// Kept only if the error after re-rounding the codes (to the fp16 result) really drops.
+template <int kSub, int kQmax>
+void refit_super_scales(const float* x, const float* w, const int* sc, const int* mn, int* q, std::uint16_t& d_out,
+                        std::uint16_t& dmin_out) {
+  auto error_of = [&](float d, float dmin, const int* codes) {
+    double err = 0;
+    for (int i = 0; i < kQK_K; ++i) {
+      const double diff = d * sc[i / kSub] * codes[i] - dmin * mn[i / kSub] - x[i];
+      err += w[i] * diff * diff;
+    }
+    return err;
+  };
+  double saa = 0, sab = 0, sbb = 0, sax = 0, sbx = 0;  // A_i = sc * q, B_i = -mn
+  for (int i = 0; i < kQK_K; ++i) {
+    const double a = static_cast<double>(sc[i / kSub]) * q[i], b = -static_cast<double>(mn[i / kSub]);
+    saa += w[i] * a * a, sab += w[i] * a * b, sbb += w[i] * b * b, sax += w[i] * a * x[i], sbx += w[i] * b * x[i];
+  }
+  const double det = saa * sbb - sab * sab;
+  if (!(det > 0)) return;
+  const std::uint16_t d_new = store_fp16(static_cast<float>((sax * sbb - sab * sbx) / det));
+  const std::uint16_t dmin_new = store_fp16(static_cast<float>((saa * sbx - sab * sax) / det));
+  const float d = fp16_to_float(d_new), dmin = fp16_to_float(dmin_new);
+  if (!(d > 0) || dmin < 0) return;
+  int candidate[kQK_K];
+  for (int j = 0; j < kQK_K / kSub; ++j) {
+    const float scale = d * static_cast<float>(sc[j]), offset = dmin * static_cast<float>(mn[j]);
+    const float inv = scale > 0 ? 1.0f / scale : 0.0f;
+    for (int i = kSub * j; i < kSub * (j + 1); ++i) candidate[i] = clamp_int(round_to_int((x[i] + offset) * inv), 0, kQmax);
+  }
+  if (error_of(d, dmin, candidate) < error_of(fp16_to_float(d_out), fp16_to_float(dmin_out), q)) {
+    d_out = d_new, dmin_out = dmin_new;
+    std::copy(candidate, candidate + kQK_K, q);
+  }
+}
+
 // Steps 1-3 for the affine types (Q2_K, Q4_K, Q5_K): x ~= d * sc_j * q - dmin * mn_j.
 // Writes codes q in [0, kQmax] for all 256 weights and the sub-block scale/min codes.
 template <int kSub, int kQmax, int kScaleMax>
@@ -65,6 +102,7 @@ void quantize_affine_superblock(const float* x, int* q, int* sc, int* mn, std::u
     const float inv = scale > 0 ? 1.0f / scale : 0.0f;
     for (int i = kSub * j; i < kSub * (j + 1); ++i) q[i] = clamp_int(round_to_int((x[i] + offset) * inv), 0, kQmax);
   }
+  refit_super_scales<kSub, kQmax>(x, w, sc, mn, q, d_out, dmin_out);
 }
 
 // Steps 1-3 for the symmetric types (Q3_K, Q6_K): x ~= d * sc_j * q, 16 sub-blocks of 16.
