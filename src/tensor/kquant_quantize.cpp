@@ -20,8 +20,7 @@
 namespace autarky::rows {
 namespace {
 
-using quant::clamp_int;
-using quant::round_to_int;
+using quant::round_clamped;
 
 constexpr float kMaxFp16 = 65504.0f;
 std::uint16_t store_fp16(float v) { return float_to_fp16(std::clamp(v, -kMaxFp16, kMaxFp16)); }
@@ -32,7 +31,7 @@ std::uint16_t quantize_scales(int n, const float* values, const float* importanc
   const std::uint16_t stored = store_fp16(quant::fit_scale(n, values, importance, qmin, qmax, codes));
   const float d = fp16_to_float(stored);
   const float inv = d != 0 ? 1.0f / d : 0.0f;
-  for (int j = 0; j < n; ++j) codes[j] = clamp_int(round_to_int(values[j] * inv), qmin, qmax);
+  for (int j = 0; j < n; ++j) codes[j] = round_clamped(values[j] * inv, qmin, qmax);
   return stored;
 }
 
@@ -65,7 +64,7 @@ void refit_super_scales(const float* x, const float* w, const int* sc, const int
   for (int j = 0; j < kQK_K / kSub; ++j) {
     const float scale = d * static_cast<float>(sc[j]), offset = dmin * static_cast<float>(mn[j]);
     const float inv = scale > 0 ? 1.0f / scale : 0.0f;
-    for (int i = kSub * j; i < kSub * (j + 1); ++i) candidate[i] = clamp_int(round_to_int((x[i] + offset) * inv), 0, kQmax);
+    for (int i = kSub * j; i < kSub * (j + 1); ++i) candidate[i] = round_clamped((x[i] + offset) * inv, 0, kQmax);
   }
   if (error_of(d, dmin, candidate) < error_of(fp16_to_float(d_out), fp16_to_float(dmin_out), q)) {
     d_out = d_new, dmin_out = dmin_new;
@@ -100,7 +99,7 @@ void quantize_affine_superblock(const float* x, int* q, int* sc, int* mn, std::u
   for (int j = 0; j < kNumSub; ++j) {
     const float scale = d * static_cast<float>(sc[j]), offset = dmin * static_cast<float>(mn[j]);
     const float inv = scale > 0 ? 1.0f / scale : 0.0f;
-    for (int i = kSub * j; i < kSub * (j + 1); ++i) q[i] = clamp_int(round_to_int((x[i] + offset) * inv), 0, kQmax);
+    for (int i = kSub * j; i < kSub * (j + 1); ++i) q[i] = round_clamped((x[i] + offset) * inv, 0, kQmax);
   }
   refit_super_scales<kSub, kQmax>(x, w, sc, mn, q, d_out, dmin_out);
 }
@@ -123,7 +122,7 @@ std::uint16_t quantize_symmetric_superblock(const float* x, int* q, int* sc) {
   for (int j = 0; j < kNumSub; ++j) {
     const float scale = d * static_cast<float>(sc[j]);
     const float inv = scale != 0 ? 1.0f / scale : 0.0f;
-    for (int i = kSub * j; i < kSub * (j + 1); ++i) q[i] = clamp_int(round_to_int(x[i] * inv), kQmin, kQmax);
+    for (int i = kSub * j; i < kSub * (j + 1); ++i) q[i] = round_clamped(x[i] * inv, kQmin, kQmax);
   }
   return d_out;
 }
@@ -237,7 +236,7 @@ void q8_k_from_float(const float* src, void* dst, std::int64_t n) {
     for (int i = 0; i < kQK_K; ++i) amax = std::max(amax, std::fabs(src[i]));
     blk.d = amax / 127.0f;
     const float inv = amax > 0 && std::isfinite(amax) ? 127.0f / amax : 0.0f;
-    for (int i = 0; i < kQK_K; ++i) blk.qs[i] = static_cast<std::int8_t>(clamp_int(round_to_int(src[i] * inv), -127, 127));
+    for (int i = 0; i < kQK_K; ++i) blk.qs[i] = static_cast<std::int8_t>(round_clamped(src[i] * inv, -127, 127));
     for (int j = 0; j < kQK_K / 16; ++j) {
       int sum = 0;
       for (int i = 16 * j; i < 16 * (j + 1); ++i) sum += blk.qs[i];

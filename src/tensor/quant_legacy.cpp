@@ -16,8 +16,7 @@
 namespace autarky::rows {
 namespace {
 
-using quant::clamp_int;
-using quant::round_to_int;
+using quant::round_clamped;
 
 constexpr float kMaxFp16 = 65504.0f;
 
@@ -33,7 +32,7 @@ float quantize_symmetric_block(const float* x, int* codes, std::uint16_t& d_out)
   d_out = store_fp16(d);
   const float stored = fp16_to_float(d_out);
   const float inv = stored != 0 ? 1.0f / stored : 0.0f;
-  for (int i = 0; i < kQK; ++i) codes[i] = clamp_int(round_to_int(x[i] * inv), kQmin, kQmax) - kQmin;
+  for (int i = 0; i < kQK; ++i) codes[i] = round_clamped(x[i] * inv, kQmin, kQmax) - kQmin;
   return stored;
 }
 
@@ -48,7 +47,7 @@ void quantize_affine_block(const float* x, int* codes, std::uint16_t& d_out, std
   m_out = store_fp16(m);
   const float ds = fp16_to_float(d_out), ms = fp16_to_float(m_out);
   const float inv = ds > 0 ? 1.0f / ds : 0.0f;
-  for (int i = 0; i < kQK; ++i) codes[i] = clamp_int(round_to_int((x[i] - ms) * inv), 0, kQmax);
+  for (int i = 0; i < kQK; ++i) codes[i] = round_clamped((x[i] - ms) * inv, 0, kQmax);
 }
 
 // Low nibbles hold weights 0..15, high nibbles weights 16..31.

@@ -23,7 +23,7 @@ bool best_scale_for_codes(int n, const float* x, const float* w, const int* L, f
 }
 
 void codes_for_scale(int n, const float* x, float inv_scale, int qmin, int qmax, int* L) {
-  for (int i = 0; i < n; ++i) L[i] = clamp_int(round_to_int(x[i] * inv_scale), qmin, qmax);
+  for (int i = 0; i < n; ++i) L[i] = round_clamped(x[i] * inv_scale, qmin, qmax);
 }
 
 }  // namespace
@@ -127,7 +127,7 @@ void fit_scale_offset(int n, const float* x, const float* w, int qmax, bool offs
   for (int k = -kCandidateSteps; k <= kCandidateSteps; ++k) {
     const float inv_scale = (static_cast<float>(qmax) + k * kCandidateStep) / range;
     if (inv_scale <= 0) continue;
-    for (int i = 0; i < n; ++i) candidate[i] = clamp_int(round_to_int((x[i] - lo) * inv_scale), 0, qmax);
+    for (int i = 0; i < n; ++i) candidate[i] = round_clamped((x[i] - lo) * inv_scale, 0, qmax);
     const AffineFit f = solve_affine(n, x, w, candidate, offset_nonpositive);
     if (best.err < 0 || f.err < best.err) {
       best = f;
@@ -136,7 +136,7 @@ void fit_scale_offset(int n, const float* x, const float* w, int qmax, bool offs
   }
   for (int it = 0; it < kMaxRefineIterations && best.d > 0; ++it) {
     const float inv = 1.0f / best.d;
-    for (int i = 0; i < n; ++i) candidate[i] = clamp_int(round_to_int((x[i] - best.m) * inv), 0, qmax);
+    for (int i = 0; i < n; ++i) candidate[i] = round_clamped((x[i] - best.m) * inv, 0, qmax);
     if (std::equal(candidate, candidate + n, L)) break;
     const AffineFit f = solve_affine(n, x, w, candidate, offset_nonpositive);
     if (f.err >= best.err) break;

@@ -9,14 +9,20 @@
 // "best codes for this scale" (rounding) with "best scale for these codes" (least squares)
 // until nothing changes. Each alternation step can only lower the error.
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
 namespace autarky::quant {
 
-// Round half away from zero to an int; inputs are small (already scaled and clamped).
-inline int round_to_int(float v) { return static_cast<int>(std::lround(v)); }
-inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+// Nearest integer code in [lo, hi] (ties to even). Clamping first keeps the value small, so the
+// classic 1.5 * 2^23 trick rounds it exactly and without a float->int conversion that could
+// overflow on huge inputs; it is also much faster than std::lround in the search loops.
+inline int round_clamped(float v, int lo, int hi) {
+  const float clamped = v < static_cast<float>(lo) ? static_cast<float>(lo) : (v > static_cast<float>(hi) ? static_cast<float>(hi) : v);
+  const float shifted = clamped + 12582912.0f;  // 1.5 * 2^23: the integer lands in the low mantissa bits
+  return static_cast<int>(std::bit_cast<std::int32_t>(shifted) & 0x7fffff) - 0x400000;
+}
 
 // x ~= d * L with L in [qmin, qmax] (qmin <= 0 <= qmax). Writes L, returns d (0 and L = 0 when
 // the group is all zero). d may be negative: for asymmetric code ranges such as [-4, 3] mapping
