@@ -1,0 +1,86 @@
+#include "model/decoder_steps.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/error.h"
+#include "kernels/matmul.h"
+#include "kernels/ref/attention_ref.h"
+#include "kernels/ref/ops_ref.h"
+#include "tensor/type_traits.h"
+
+namespace autarky::steps {
+
+void embed(const Model& m, std::span<const std::int32_t> tokens, float* x) {
+  const WeightMatrix& emb = m.globals().matrix(TensorRole::kTokenEmbd);
+  const ToFloatFn to_float = type_traits(emb.type).to_float;
+  for (std::size_t t = 0; t < tokens.size(); ++t) {
+    AUTARKY_ASSERT(tokens[t] >= 0 && tokens[t] < emb.n_out, "token {} out of range", tokens[t]);
+    to_float(emb.row(tokens[t]), x + t * emb.n_in, emb.n_in);
+  }
+}
+
+void rmsnorm_rows(const float* in, const float* weight, std::int64_t n_tokens, std::int64_t n, float eps, float* out) {
+  for (std::int64_t t = 0; t < n_tokens; ++t) ref::rmsnorm(in + t * n, weight, n, eps, out + t * n);
+}
+
+void project(ForwardContext& ctx, const WeightMatrix& w, const float* bias, const float* in, std::int64_t n_tokens,
+             float* out) {
+  matmul(ctx.pool, w, in, n_tokens, out);
+  if (bias) {
+    for (std::int64_t t = 0; t < n_tokens; ++t) ref::add(out + t * w.n_out, bias, w.n_out);
+  }
+}
+
+void rope_rows(const Model& m, float* x, std::int64_t n_tokens, std::int64_t n_heads, std::int64_t head_dim,
+               std::int64_t pos0) {
+  const ref::RopeParams p = m.rope_params();
+  for (std::int64_t t = 0; t < n_tokens; ++t) ref::rope(x + t * n_heads * head_dim, n_heads, head_dim, pos0 + t, p);
+}
+
+void rmsnorm_heads(float* x, std::int64_t n_vectors, std::int64_t head_dim, const float* weight, float eps) {
+  for (std::int64_t i = 0; i < n_vectors; ++i) ref::rmsnorm(x + i * head_dim, weight, head_dim, eps, x + i * head_dim);
+}
+
+void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il, std::int64_t n_tokens,
+            std::int64_t pos0) {
+  const ModelConfig& c = m.config();
+  ForwardScratch& s = ctx.scratch;
+  const std::int64_t k_width = c.n_head_kv * c.head_dim_k;
+  const std::int64_t v_width = c.n_head_kv * c.head_dim_v;
+  AUTARKY_ASSERT(pos0 + n_tokens <= cache.n_ctx(), "positions {}+{} past the cache ({})", pos0, n_tokens, cache.n_ctx());
+  std::copy_n(s.k.data(), n_tokens * k_width, cache.k(il, pos0));
+  std::copy_n(s.v.data(), n_tokens * v_width, cache.v(il, pos0));
+  ref::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v,
+                            1.0f / std::sqrt(static_cast<float>(c.head_dim_k))};
+  ref::attention(ctx.pool, shape, s.q.data(), n_tokens, pos0, cache.k(il, 0), cache.v(il, 0), s.att.data());
+}
+
+void attn_output(ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens, std::int64_t n_embd) {
+  ForwardScratch& s = ctx.scratch;
+  project(ctx, layer.matrix(TensorRole::kAttnOut), nullptr, s.att.data(), n_tokens, s.proj.data());
+  ref::add(s.x.data(), s.proj.data(), n_tokens * n_embd);
+}
+
+void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens) {
+  const ModelConfig& c = m.config();
+  ForwardScratch& s = ctx.scratch;
+  rmsnorm_rows(s.x.data(), layer.vector(TensorRole::kFfnNorm), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
+  project(ctx, layer.matrix(TensorRole::kFfnGate), nullptr, s.xn.data(), n_tokens, s.gate.data());
+  project(ctx, layer.matrix(TensorRole::kFfnUp), nullptr, s.xn.data(), n_tokens, s.up.data());
+  ref::swiglu(s.gate.data(), s.up.data(), n_tokens * c.n_ff);
+  project(ctx, layer.matrix(TensorRole::kFfnDown), nullptr, s.gate.data(), n_tokens, s.proj.data());
+  ref::add(s.x.data(), s.proj.data(), n_tokens * c.n_embd);
+}
+
+void output_logits(const Model& m, ForwardContext& ctx, std::int64_t n_tokens, LogitsFor which, float* logits) {
+  const ModelConfig& c = m.config();
+  ForwardScratch& s = ctx.scratch;
+  const std::int64_t first = which == LogitsFor::kAllTokens ? 0 : n_tokens - 1;
+  const std::int64_t rows = n_tokens - first;
+  rmsnorm_rows(s.x.data() + first * c.n_embd, m.globals().vector(TensorRole::kOutputNorm), rows, c.n_embd, c.rms_eps,
+               s.xn.data());
+  matmul(ctx.pool, m.output(), s.xn.data(), rows, logits);
+}
+
+}  // namespace autarky::steps

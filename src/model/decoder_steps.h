@@ -1,0 +1,43 @@
+#pragma once
+// The building blocks the per-family forward functions are written in. Each step works on all
+// tokens of the batch at once; shapes are those of ForwardScratch.
+
+#include <cstdint>
+#include <span>
+
+#include "model/forward.h"
+
+namespace autarky::steps {
+
+// x[t] = embedding row of tokens[t]; x: [n_tokens][n_embd]
+void embed(const Model& m, std::span<const std::int32_t> tokens, float* x);
+
+// out[t] = rmsnorm(in[t]) * weight for every token; in, out: [n_tokens][n]
+void rmsnorm_rows(const float* in, const float* weight, std::int64_t n_tokens, std::int64_t n, float eps, float* out);
+
+// out = in * w^T (+ bias); in: [n_tokens][w.n_in], out: [n_tokens][w.n_out]
+void project(ForwardContext& ctx, const WeightMatrix& w, const float* bias, const float* in, std::int64_t n_tokens,
+             float* out);
+
+// Rotates q or k heads of every token: x: [n_tokens][n_heads][head_dim], token t at pos0 + t.
+void rope_rows(const Model& m, float* x, std::int64_t n_tokens, std::int64_t n_heads, std::int64_t head_dim,
+               std::int64_t pos0);
+
+// Normalises every head vector on its own: x: [n_tokens * n_heads][head_dim]; weight: [head_dim].
+void rmsnorm_heads(float* x, std::int64_t n_vectors, std::int64_t head_dim, const float* weight, float eps);
+
+// Copies this batch's k, v into the cache at positions [pos0, pos0 + n_tokens) of layer il, then
+// attends every query token to the cache; result in scratch.att.
+void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il, std::int64_t n_tokens,
+            std::int64_t pos0);
+
+// x += SwiGLU feed-forward of rmsnorm(x) for layer il.
+void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens);
+
+// x += attention output projection of scratch.att.
+void attn_output(ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens, std::int64_t n_embd);
+
+// Final norm and output projection for the requested rows; logits: [rows][n_vocab].
+void output_logits(const Model& m, ForwardContext& ctx, std::int64_t n_tokens, LogitsFor which, float* logits);
+
+}  // namespace autarky::steps

@@ -1,0 +1,38 @@
+#include "model/forward.h"
+
+#include "base/error.h"
+#include "model/decoder_steps.h"
+#include "model/forward_families.h"
+
+namespace autarky {
+
+void ForwardScratch::resize(const ModelConfig& c, std::int64_t n) {
+  if (n <= n_tokens) return;  // grow only: decode after a long prefill reuses the big buffers
+  n_tokens = n;
+  auto size = [n](std::int64_t width) { return static_cast<std::size_t>(n * width); };
+  x.resize(size(c.n_embd));
+  xn.resize(size(c.n_embd));
+  q.resize(size(c.n_head * c.head_dim_k));
+  k.resize(size(c.n_head_kv * c.head_dim_k));
+  v.resize(size(c.n_head_kv * c.head_dim_v));
+  att.resize(size(c.n_head * c.head_dim_v));
+  gate.resize(size(c.n_ff));
+  up.resize(size(c.n_ff));
+  proj.resize(size(c.n_embd));
+}
+
+void forward(const Model& model, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
+             std::int64_t pos0, LogitsFor which, float* logits) {
+  const auto n_tokens = static_cast<std::int64_t>(tokens.size());
+  AUTARKY_ASSERT(n_tokens > 0 && pos0 >= 0 && pos0 + n_tokens <= cache.n_ctx(), "batch {} at {} in cache of {}", n_tokens,
+                 pos0, cache.n_ctx());
+  ctx.scratch.resize(model.config(), n_tokens);
+  switch (model.config().arch) {
+    case Arch::kLlama: forward_llama(model, ctx, cache, tokens, pos0); break;
+    case Arch::kQwen2: forward_qwen2(model, ctx, cache, tokens, pos0); break;
+    case Arch::kQwen3: forward_qwen3(model, ctx, cache, tokens, pos0); break;
+  }
+  steps::output_logits(model, ctx, n_tokens, which, logits);
+}
+
+}  // namespace autarky
