@@ -46,11 +46,7 @@ void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il
             std::int64_t pos0) {
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
-  const std::int64_t k_width = c.n_head_kv * c.head_dim_k;
-  const std::int64_t v_width = c.n_head_kv * c.head_dim_v;
-  AUTARKY_ASSERT(pos0 + n_tokens <= cache.n_ctx(), "positions {}+{} past the cache ({})", pos0, n_tokens, cache.n_ctx());
-  std::copy_n(s.k.data(), n_tokens * k_width, cache.k(il, pos0));
-  std::copy_n(s.v.data(), n_tokens * v_width, cache.v(il, pos0));
+  cache.store(il, pos0, n_tokens, s.k.data(), s.v.data());
   ref::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v,
                             1.0f / std::sqrt(static_cast<float>(c.head_dim_k))};
   ref::attention(ctx.pool, shape, s.q.data(), n_tokens, pos0, cache.k(il, 0), cache.v(il, 0), s.att.data());
