@@ -51,6 +51,14 @@ struct BlockQ8_0 {
   std::int8_t qs[kQK];
 };
 
+// Q8_1: an activation format: x = d * q like Q8_0, plus s = d * sum(q) so dot products with
+// the offset types (Q4_1, Q5_1) can apply the block offset without a second pass.
+struct BlockQ8_1 {
+  std::uint16_t d;  // fp16
+  std::uint16_t s;  // fp16
+  std::int8_t qs[kQK];
+};
+
 // Q2_K: 16 sub-blocks of 16. x = d * sc * q - dmin * mn, q in [0, 3], sc and mn 4-bit
 // (scales[i] = sc | mn << 4). Weight i = 128 * h + 32 * s + l (h < 2, s < 4, l < 32) is bits
 // 2s..2s+1 of qs[32 * h + l] and belongs to sub-block i / 16.
@@ -116,6 +124,7 @@ static_assert(sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockQ5_1) == 24);
 static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockQ2_K) == 84);
 static_assert(sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144);

@@ -1,4 +1,4 @@
-// Dequantization of the K-quant super-block types (Q2_K..Q6_K) and of Q8_K.
+// Dequantization of the K-quant super-block types (Q2_K..Q6_K).
 // Bit layouts are documented on the structs in blocks.h.
 
 #include "tensor/blocks.h"
@@ -98,14 +98,6 @@ void q6_k_to_float(const void* src, float* dst, std::int64_t n) {
       const int high = (blk.qh[32 * half + l] >> (2 * s)) & 3;
       dst[i] = d * static_cast<float>(blk.scales[i / 16]) * static_cast<float>((low | (high << 4)) - 32);
     }
-    dst += kQK_K;
-  }
-}
-
-void q8_k_to_float(const void* src, float* dst, std::int64_t n) {
-  const auto* blocks = static_cast<const BlockQ8_K*>(src);
-  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
-    for (int i = 0; i < kQK_K; ++i) dst[i] = blocks[b].d * static_cast<float>(blocks[b].qs[i]);
     dst += kQK_K;
   }
 }

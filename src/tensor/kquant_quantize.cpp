@@ -227,22 +227,4 @@ void q6_k_from_float(const float* src, void* dst, std::int64_t n) {
   }
 }
 
-// Q8_K holds activations, quantized on every matmul: plain max-abs scaling, no search.
-void q8_k_from_float(const float* src, void* dst, std::int64_t n) {
-  auto* blocks = static_cast<BlockQ8_K*>(dst);
-  for (std::int64_t b = 0; b < n / kQK_K; ++b, src += kQK_K) {
-    BlockQ8_K& blk = blocks[b];
-    float amax = 0;
-    for (int i = 0; i < kQK_K; ++i) amax = std::max(amax, std::fabs(src[i]));
-    blk.d = amax / 127.0f;
-    const float inv = amax > 0 && std::isfinite(amax) ? 127.0f / amax : 0.0f;
-    for (int i = 0; i < kQK_K; ++i) blk.qs[i] = static_cast<std::int8_t>(round_clamped(src[i] * inv, -127, 127));
-    for (int j = 0; j < kQK_K / 16; ++j) {
-      int sum = 0;
-      for (int i = 16 * j; i < 16 * (j + 1); ++i) sum += blk.qs[i];
-      blk.bsums[j] = static_cast<std::int16_t>(sum);
-    }
-  }
-}
-
 }  // namespace autarky::rows

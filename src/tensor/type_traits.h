@@ -18,7 +18,11 @@ using FromFloatFn = void (*)(const float* src, void* dst, std::int64_t n);
 struct TypeTraits {
   DType type;
   ToFloatFn to_float;      // null: the type can only be inspected, not computed with
-  FromFloatFn from_float;  // null: we cannot produce this type
+  FromFloatFn from_float;  // best quality (scale search); for weights. null: we cannot produce it
+  // Cheapest acceptable quantization, for activations quantized on every matmul (Q8_0, Q8_1,
+  // Q8_K): one max-abs scale per block. Same as from_float where that is already cheap; null
+  // exactly when from_float is.
+  FromFloatFn from_float_fast;
 };
 
 // Traits of a type; to_float/from_float are null for layout-only types.

@@ -24,7 +24,7 @@ struct TypeBound {
 // A layout or rounding bug gives errors of the order of the data itself (>= 50%). Q8_K (the
 // activation format) uses plain max-abs scaling, so it is a bit worse than Q8_0.
 constexpr TypeBound kBounds[] = {
-    {DType::F16, 0.00025}, {DType::BF16, 0.0019}, {DType::Q8_0, 0.0055}, {DType::Q8_K, 0.0077},
+    {DType::F16, 0.00025}, {DType::BF16, 0.0019}, {DType::Q8_0, 0.0055}, {DType::Q8_1, 0.0065}, {DType::Q8_K, 0.0077},
     {DType::Q6_K, 0.0185}, {DType::Q5_0, 0.044},  {DType::Q5_1, 0.037},  {DType::Q5_K, 0.039},
     {DType::Q4_0, 0.090},  {DType::Q4_1, 0.077},  {DType::Q4_K, 0.078},  {DType::Q3_K, 0.160},
     {DType::Q2_K, 0.300},

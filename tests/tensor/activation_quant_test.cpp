@@ -1,0 +1,83 @@
+// The activation formats (Q8_0 fast path, Q8_1, Q8_K): their side fields (Q8_1's s, Q8_K's
+// bsums) agree with their codes, and the fast path stays close to the searched quantizer.
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
+#include "tensor/type_traits.h"
+#include "test_support.h"
+
+namespace autarky {
+namespace {
+
+std::vector<float> gaussian(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+double relative_rmse(const std::vector<float>& x, const std::vector<float>& y) {
+  double err = 0, ref = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) err += (x[i] - y[i]) * (x[i] - y[i]), ref += x[i] * x[i];
+  return std::sqrt(err / ref);
+}
+
+TEST(ActivationQuant, Q8KBlockSumsMatchCodes) {
+  const std::vector<float> x = gaussian(4 * kQK_K, 1);
+  std::vector<BlockQ8_K> blocks(4);
+  type_traits(DType::Q8_K).from_float_fast(x.data(), blocks.data(), static_cast<std::int64_t>(x.size()));
+  for (const BlockQ8_K& b : blocks) {
+    int most_negative = 0;
+    for (int j = 0; j < kQK_K / 16; ++j) {
+      int sum = 0;
+      for (int i = 16 * j; i < 16 * (j + 1); ++i) sum += b.qs[i], most_negative = std::min<int>(most_negative, b.qs[i]);
+      EXPECT_EQ(b.bsums[j], sum);
+    }
+    EXPECT_EQ(most_negative, -128) << "the largest magnitude maps to -128";
+  }
+}
+
+TEST(ActivationQuant, Q81SumIsScaleTimesCodeSum) {
+  const std::vector<float> x = gaussian(8 * kQK, 2);
+  std::vector<BlockQ8_1> blocks(8);
+  type_traits(DType::Q8_1).from_float(x.data(), blocks.data(), static_cast<std::int64_t>(x.size()));
+  for (const BlockQ8_1& b : blocks) {
+    int sum = 0;
+    for (std::int8_t q : b.qs) sum += q;
+    const float expected = fp16_to_float(b.d) * static_cast<float>(sum);
+    EXPECT_NEAR(fp16_to_float(b.s), expected, std::fabs(expected) * 1e-3 + 1e-3);
+  }
+}
+
+TEST(ActivationQuant, FastQ80IsCloseToSearchedQ80) {
+  const std::vector<float> x = gaussian(64 * kQK, 3);
+  const TypeTraits& t = type_traits(DType::Q8_0);
+  ASSERT_NE(t.from_float_fast, t.from_float);
+  std::vector<BlockQ8_0> fast(64), best(64);
+  t.from_float_fast(x.data(), fast.data(), static_cast<std::int64_t>(x.size()));
+  t.from_float(x.data(), best.data(), static_cast<std::int64_t>(x.size()));
+  std::vector<float> y_fast(x.size()), y_best(x.size());
+  t.to_float(fast.data(), y_fast.data(), static_cast<std::int64_t>(x.size()));
+  t.to_float(best.data(), y_best.data(), static_cast<std::int64_t>(x.size()));
+  const double e_fast = relative_rmse(x, y_fast), e_best = relative_rmse(x, y_best);
+  EXPECT_LE(e_best, e_fast);
+  EXPECT_LE(e_fast, 1.15 * e_best);
+}
+
+TEST(ActivationQuant, FastPathPresentExactlyWhereQuantizationIs) {
+  for (std::uint32_t id = 0; id < 40; ++id) {
+    if (!find_layout(id)) continue;
+    const TypeTraits& t = type_traits(static_cast<DType>(id));
+    EXPECT_EQ(t.from_float == nullptr, t.from_float_fast == nullptr) << id;
+    EXPECT_EQ(static_cast<std::uint32_t>(t.type), id);
+  }
+}
+
+}  // namespace
+}  // namespace autarky
