@@ -41,6 +41,7 @@ struct Expr {
   std::vector<std::string> ops;      // Compare: "==", "!=", "<", "<=", ">", ">=", "in", "notin"
   std::vector<std::pair<std::string, ExprPtr>> kwargs;  // Call, Filter, Test
   bool negated = false;              // Test: `is not`
+  int height = 1;                    // longest path to a leaf; bounded by the parser
 };
 
 struct Stmt;

@@ -20,7 +20,7 @@ std::optional<std::string> optional_string(const Value& v) {
 }
 
 Value make_list(Interpreter& in, std::vector<Value> items) {
-  in.charge(items.size());
+  in.charge_items(items);
   ListObj* l = in.new_list();
   l->items = std::move(items);
   return Value::from_list(l);

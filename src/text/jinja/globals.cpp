@@ -28,8 +28,9 @@ Value g_range(Interpreter& in, CallArgs& args) {
   __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
   __int128 abs_step = step > 0 ? step : -static_cast<__int128>(step);
   __int128 count = span <= 0 ? 0 : (span + abs_step - 1) / abs_step;
+  // Two steps per number: the list is built here and a loop over it copies it once more.
   if (count > static_cast<__int128>(in.limits().max_steps)) in.charge(in.limits().max_steps + 1);
-  in.charge(static_cast<std::size_t>(count));
+  in.charge(2 * static_cast<std::size_t>(count));
   ListObj* l = in.new_list();
   l->items.reserve(static_cast<std::size_t>(count));
   for (__int128 i = 0; i < count; ++i) l->items.push_back(Value::from_int(static_cast<std::int64_t>(start + i * step)));

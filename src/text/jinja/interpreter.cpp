@@ -49,6 +49,12 @@ void Interpreter::charge(std::size_t steps) {
   if (steps_ > limits_.max_steps) fail("template exceeded the limit of {} evaluation steps", limits_.max_steps);
 }
 
+void Interpreter::charge_items(const std::vector<Value>& items) {
+  std::size_t bytes = 0;
+  for (const auto& v : items) bytes += v.text.size();
+  charge(items.size() + bytes / 64);
+}
+
 void Interpreter::check_size(std::size_t bytes) const {
   if (bytes > limits_.max_string_bytes) fail("template produced a string of {} bytes, over the limit of {}", bytes, limits_.max_string_bytes);
 }
@@ -174,7 +180,7 @@ void Interpreter::exec_set(const Stmt& s, Value value) {
 
 Interpreter::Flow Interpreter::exec_for(const Stmt& s) {
   std::vector<Value> items = iterate(eval(*s.expr));
-  charge(items.size());
+  charge_items(items);
   auto bind = [&](const Value& item) {
     if (s.targets.size() == 1) {
       assign(s.targets[0], item);
@@ -329,7 +335,11 @@ Value Interpreter::call_macro(const FunctionObj& fn, CallArgs& args) {
 Value Interpreter::eval(const Expr& e) {
   NestingGuard guard(*this);
   charge(1);
-  return eval_unchecked(e);
+  Value v = eval_unchecked(e);
+  // Values are copied by value: a big string costs in proportion to its size each time it is
+  // produced, so that a loop over a large string cannot stay cheap in steps but slow in time.
+  if (v.text.size() >= 64) charge(v.text.size() / 64);
+  return v;
 }
 
 Value Interpreter::eval_unchecked(const Expr& e) {

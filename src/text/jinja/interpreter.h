@@ -43,6 +43,9 @@ class Interpreter {
 
   // Used by builtins (filters, tests, methods, globals).
   void charge(std::size_t steps);
+  // Charges for copying values into a new container: one step per item plus the string bytes
+  // copied (a step per 64 bytes), so copying big strings around costs what it really costs.
+  void charge_items(const std::vector<Value>& items);
   void check_size(std::size_t bytes) const;
   ListObj* new_list();
   DictObj* new_dict();

@@ -18,7 +18,7 @@ Value repeat(Interpreter& in, const Value& seq, std::int64_t times) {
   const auto count = static_cast<std::size_t>(times);
   if (seq.is_string()) {
     if (count && seq.text.size() > in.limits().max_string_bytes / count) in.check_size(in.limits().max_string_bytes + 1);
-    in.charge(count);
+    in.charge(seq.text.size() * count / 64 + 1);
     std::string out;
     out.reserve(seq.text.size() * count);
     for (std::size_t i = 0; i < count; ++i) out += seq.text;
@@ -26,7 +26,7 @@ Value repeat(Interpreter& in, const Value& seq, std::int64_t times) {
   }
   const std::size_t n = seq.list->items.size();
   if (count && n > in.limits().max_steps / count) in.charge(in.limits().max_steps + 1);
-  in.charge(n * count);
+  for (std::size_t i = 0; i < count; ++i) in.charge_items(seq.list->items);
   ListObj* l = in.new_list();
   l->is_tuple = seq.list->is_tuple;
   for (std::size_t i = 0; i < count; ++i) l->items.insert(l->items.end(), seq.list->items.begin(), seq.list->items.end());
@@ -139,7 +139,8 @@ Value binary_operator(Interpreter& in, const std::string& op, const Value& a, co
         if (a.is_list()) fail("can only concatenate {0} (not \"{1}\") to {0}", type_name(a), type_name(b));
         unsupported(op, a, b);
       }
-      in.charge(a.list->items.size() + b.list->items.size());
+      in.charge_items(a.list->items);
+      in.charge_items(b.list->items);
       ListObj* l = in.new_list();
       l->is_tuple = a.list->is_tuple;
       l->items = a.list->items;
@@ -199,7 +200,7 @@ Value slice_value(Interpreter& in, const Value& v, const Value& start_v, const V
   const std::int64_t stop = clamp(as_index(stop_v, "stop"), step > 0 ? n : -1);
   std::vector<std::size_t> picked;
   for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) picked.push_back(static_cast<std::size_t>(i));
-  in.charge(picked.size());
+  in.charge(picked.size() + (v.is_string() ? picked.size() / 64 : 0));
   if (v.is_list()) {
     ListObj* l = in.new_list();
     l->is_tuple = v.list->is_tuple;

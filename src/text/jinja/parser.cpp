@@ -9,6 +9,9 @@ namespace autarky::jinja {
 namespace {
 
 constexpr int kMaxNesting = 200;
+// Chains built in loops (a+b+c..., x.a.b..., x|f|g...) are deep trees without deep parser
+// recursion; their height is bounded separately so that evaluating or freeing them stays shallow.
+constexpr int kMaxHeight = 400;
 
 class Parser {
  public:
@@ -58,8 +61,9 @@ class Parser {
     return "token";
   }
 
-  [[noreturn]] void error(const std::string& what) const {
-    fail("template syntax error at line {}, column {}: {}", cur().line, cur().column, what);
+  [[noreturn]] void error(const std::string& what) const { error_at(cur(), what); }
+  [[noreturn]] static void error_at(const Token& t, const std::string& what) {
+    fail("template syntax error at line {}, column {}: {}", t.line, t.column, what);
   }
   void expect_op(std::string_view op) {
     if (!accept_op(op)) error(fmt::format("expected '{}', got {}", op, describe(cur())));
@@ -83,6 +87,16 @@ class Parser {
     Parser& parser;
   };
 
+  ExprPtr finish(ExprPtr e) {
+    int h = 0;
+    for (const auto& item : e->items)
+      if (item) h = std::max(h, item->height);
+    for (const auto& kv : e->kwargs) h = std::max(h, kv.second->height);
+    e->height = h + 1;
+    if (e->height > kMaxHeight) error("expression nested too deeply");
+    return e;
+  }
+
   ExprPtr make(ExprKind kind, int line) {
     auto e = std::make_unique<Expr>();
     e->kind = kind;
@@ -100,7 +114,9 @@ class Parser {
       const Token& t = cur();
       if (t.kind == TokenKind::End) {
         if (ends.size() == 0) return body;
-        error(fmt::format("unexpected end of template, expected '{}'", *ends.begin()));
+        std::string expected;
+        for (auto e : ends) expected += (expected.empty() ? "'" : " or '") + std::string(e) + "'";
+        error(fmt::format("unexpected end of template, expected {}", expected));
       }
       if (t.kind == TokenKind::Text) {
         auto s = std::make_unique<Stmt>();
@@ -145,6 +161,7 @@ class Parser {
   StmtPtr parse_statement() {
     const int line = cur().line;
     if (cur().kind != TokenKind::Name) error(fmt::format("expected a statement name, got {}", describe(cur())));
+    const Token keyword_token = cur();
     const std::string keyword = cur().text;
     advance();
     std::string ended_by;
@@ -155,7 +172,12 @@ class Parser {
     if (keyword == "call") return parse_call_block(line);
     if (keyword == "filter") {
       auto s = new_stmt(StmtKind::FilterBlock, line);
-      s->filter = parse_filter_chain(make(ExprKind::Name, line));
+      // `{% filter upper | trim %}`: the first filter comes without a pipe.
+      auto first = make(ExprKind::Filter, line);
+      first->name = expect_name();
+      first->items.push_back(make(ExprKind::Name, line));
+      if (is_op("(")) parse_arguments(*first);
+      s->filter = parse_filter_chain(std::move(first));
       expect_block_end();
       s->bodies.push_back(parse_body({"endfilter"}, ended_by));
       expect_block_end();
@@ -193,7 +215,7 @@ class Parser {
       expect_block_end();
       return s;
     }
-    error(fmt::format("unknown or unexpected tag '{}'", keyword));
+    error_at(keyword_token, fmt::format("unknown or unexpected tag '{}'", keyword));
   }
 
   StmtPtr parse_if(int line) {
@@ -350,7 +372,7 @@ class Parser {
       cond->items.push_back(parse_or());
       cond->items.push_back(std::move(e));
       cond->items.push_back(accept_name("else") ? parse_expression(true) : nullptr);
-      e = std::move(cond);
+      e = finish(std::move(cond));
     }
     return e;
   }
@@ -360,7 +382,7 @@ class Parser {
     b->name = std::move(op);
     b->items.push_back(std::move(l));
     b->items.push_back(std::move(r));
-    return b;
+    return finish(std::move(b));
   }
 
   ExprPtr parse_or() {
@@ -424,6 +446,7 @@ class Parser {
       cmp->ops.push_back(op);
       cmp->items.push_back(parse_math1());
     }
+    if (cmp) cmp = finish(std::move(cmp));
     return cmp ? std::move(cmp) : std::move(first);
   }
 
@@ -585,12 +608,12 @@ class Parser {
           advance();
           item->items.push_back(std::move(node));
           item->items.push_back(std::move(index));
-          node = std::move(item);
+          node = finish(std::move(item));
         } else {
           auto attr = make(ExprKind::GetAttr, line);
           attr->name = expect_name();
           attr->items.push_back(std::move(node));
-          node = std::move(attr);
+          node = finish(std::move(attr));
         }
       } else if (is_op("[")) {
         advance();
@@ -620,12 +643,12 @@ class Parser {
       auto item = make(ExprKind::GetItem, line);
       item->items.push_back(std::move(target));
       item->items.push_back(std::move(parts[0]));
-      return item;
+      return finish(std::move(item));
     }
     auto slice = make(ExprKind::Slice, line);
     slice->items.push_back(std::move(target));
     for (auto& p : parts) slice->items.push_back(std::move(p));
-    return slice;
+    return finish(std::move(slice));
   }
 
   // Arguments of a call, filter or test: appended to node->items after its first item.
@@ -654,7 +677,7 @@ class Parser {
     auto call = make(ExprKind::Call, cur().line);
     call->items.push_back(std::move(callee));
     parse_arguments(*call);
-    return call;
+    return finish(std::move(call));
   }
 
   ExprPtr parse_filter_expr(ExprPtr node) {
@@ -678,7 +701,7 @@ class Parser {
       while (accept_op(".")) f->name += "." + expect_name();
       f->items.push_back(std::move(node));
       if (is_op("(")) parse_arguments(*f);
-      node = std::move(f);
+      node = finish(std::move(f));
     }
     return node;
   }
@@ -699,7 +722,7 @@ class Parser {
                              (c.kind == TokenKind::Name && c.text != "else" && c.text != "or" && c.text != "and");
       if (starts_argument) t->items.push_back(parse_postfix(parse_primary()));
     }
-    return t;
+    return finish(std::move(t));
   }
 
   std::vector<Token> tokens_;
