@@ -1,6 +1,7 @@
 #include "tensor/convert.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <thread>
 #include <vector>
@@ -74,8 +75,19 @@ void quantize(DType type, const float* src, void* dst, std::int64_t n_rows, std:
   }
   const std::uint64_t bytes_per_row = row_bytes(type, n_per_row);
   auto* bytes = static_cast<std::uint8_t*>(dst);
+  // Block types share one scale per block, so a single NaN or Inf would silently wipe out (or
+  // poison) its whole block: refuse such input and say where it is. Float types keep them.
+  const bool check_finite = l.block_size > 1;
   parallel_chunks(n_rows, resolve_threads(n_threads, n_rows, n_per_row), [&](std::int64_t first, std::int64_t last) {
-    for (std::int64_t r = first; r < last; ++r) traits.from_float(src + r * n_per_row, bytes + r * bytes_per_row, n_per_row);
+    for (std::int64_t r = first; r < last; ++r) {
+      const float* row = src + r * n_per_row;
+      if (check_finite) {
+        for (std::int64_t i = 0; i < n_per_row; ++i) {
+          if (!std::isfinite(row[i])) fail("quantize to {}: row {} element {} is {}", l.name, r, i, row[i]);
+        }
+      }
+      traits.from_float(row, bytes + r * bytes_per_row, n_per_row);
+    }
   });
 }
 

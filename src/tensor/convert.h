@@ -18,7 +18,8 @@ void dequantize(DType type, const void* src, float* dst, std::int64_t n, int n_t
 
 // Quantizes src[n_rows][n_per_row] to `type` in dst (n_rows * row_bytes(type, n_per_row)
 // bytes). Rows are independent, so they are shared out across threads. Throws autarky::Error
-// if the type cannot be produced or n_per_row is not whole blocks.
+// if the type cannot be produced, n_per_row is not whole blocks, or (for block types) an input
+// value is NaN or infinite.
 void quantize(DType type, const float* src, void* dst, std::int64_t n_rows, std::int64_t n_per_row, int n_threads = 0);
 
 }  // namespace autarky

@@ -9,21 +9,20 @@ constexpr int kCandidateSteps = 10;     // candidates on each side of the obviou
 constexpr float kCandidateStep = 0.1f;  // in units of one code step
 constexpr int kMaxRefineIterations = 8;
 
-// Weighted least-squares scale for fixed codes; returns false when all codes are zero.
-bool best_scale_for_codes(int n, const float* x, const float* w, const int* L, float& d, float& gain) {
+// Codes for one candidate inverse scale plus the weighted least-squares scale for them, in a
+// single pass. Returns the error reduction versus all-zero codes (sum_lx^2 / sum_ll), or a
+// negative value when every code is zero.
+double codes_and_gain(int n, const float* x, const float* w, float inv_scale, int qmin, int qmax, int* L, float& d) {
   double sum_lx = 0, sum_ll = 0;
   for (int i = 0; i < n; ++i) {
-    sum_lx += static_cast<double>(w[i]) * x[i] * L[i];
-    sum_ll += static_cast<double>(w[i]) * L[i] * L[i];
+    const int l = round_clamped(x[i] * inv_scale, qmin, qmax);
+    L[i] = l;
+    sum_lx += static_cast<double>(w[i]) * x[i] * l;
+    sum_ll += static_cast<double>(w[i]) * l * l;
   }
-  if (sum_ll <= 0) return false;
+  if (sum_ll <= 0) return -1;
   d = static_cast<float>(sum_lx / sum_ll);
-  gain = static_cast<float>(sum_lx * sum_lx / sum_ll);  // error reduction vs all-zero codes
-  return true;
-}
-
-void codes_for_scale(int n, const float* x, float inv_scale, int qmin, int qmax, int* L) {
-  for (int i = 0; i < n; ++i) L[i] = round_clamped(x[i] * inv_scale, qmin, qmax);
+  return sum_lx * sum_lx / sum_ll;
 }
 
 }  // namespace
@@ -44,17 +43,19 @@ float fit_scale(int n, const float* x, const float* w, int qmin, int qmax, int* 
   if (!(amax > 0) || !std::isfinite(amax)) return 0.0f;
 
   int candidate[256];
-  float best_gain = -1, best_d = 0;
+  double best_gain = -1;
+  float best_d = 0;
   // Map the largest-magnitude weight to either end of the code range, then nudge.
   for (int target : {qmin, qmax}) {
-    if (target == 0) continue;
+    // A symmetric range gives the same fits mirrored for both ends: search one of them.
+    if (target == 0 || (target == qmax && qmin == -qmax)) continue;
     for (int k = -kCandidateSteps; k <= kCandidateSteps; ++k) {
       const float magnitude = static_cast<float>(std::abs(target)) + k * kCandidateStep;
       if (magnitude <= 0) continue;
       const float inv_scale = (target < 0 ? -magnitude : magnitude) / xmax;
-      codes_for_scale(n, x, inv_scale, qmin, qmax, candidate);
-      float d, gain;
-      if (best_scale_for_codes(n, x, w, candidate, d, gain) && gain > best_gain) {
+      float d;
+      const double gain = codes_and_gain(n, x, w, inv_scale, qmin, qmax, candidate, d);
+      if (gain > best_gain) {
         best_gain = gain, best_d = d;
         std::copy(candidate, candidate + n, L);
       }
@@ -62,10 +63,9 @@ float fit_scale(int n, const float* x, const float* w, int qmin, int qmax, int* 
   }
   if (best_gain < 0) return 0.0f;
   for (int it = 0; it < kMaxRefineIterations && best_d != 0; ++it) {
-    codes_for_scale(n, x, 1.0f / best_d, qmin, qmax, candidate);
-    if (std::equal(candidate, candidate + n, L)) break;
-    float d, gain;
-    if (!best_scale_for_codes(n, x, w, candidate, d, gain) || gain <= best_gain) break;
+    float d;
+    const double gain = codes_and_gain(n, x, w, 1.0f / best_d, qmin, qmax, candidate, d);
+    if (gain <= best_gain) break;
     best_gain = gain, best_d = d;
     std::copy(candidate, candidate + n, L);
   }
@@ -78,31 +78,34 @@ struct AffineFit {
   float d = 0, m = 0, err = 0;
 };
 
-// Weighted least squares for x ~= d * L + m with the codes fixed.
-AffineFit solve_affine(int n, const float* x, const float* w, const int* L, bool offset_nonpositive) {
-  double sw = 0, sl = 0, sll = 0, sx = 0, slx = 0;
+// Codes for one candidate (inverse scale, origin) and the weighted least-squares d, m for
+// them, in one pass; the error follows from the accumulated moments.
+AffineFit codes_and_affine_fit(int n, const float* x, const float* w, float inv_scale, float origin, int qmax,
+                               bool offset_nonpositive, int* L) {
+  double sw = 0, sl = 0, sll = 0, sx = 0, slx = 0, sxx = 0;
   for (int i = 0; i < n; ++i) {
-    sw += w[i], sl += static_cast<double>(w[i]) * L[i], sll += static_cast<double>(w[i]) * L[i] * L[i];
-    sx += static_cast<double>(w[i]) * x[i], slx += static_cast<double>(w[i]) * L[i] * x[i];
+    const int l = round_clamped((x[i] - origin) * inv_scale, 0, qmax);
+    L[i] = l;
+    const double wi = w[i], wl = wi * l, wx = wi * x[i];
+    sw += wi, sl += wl, sll += wl * l, sx += wx, slx += wl * x[i], sxx += wx * x[i];
   }
-  AffineFit f;
+  double d = 0, m = 0;
   const double det = sw * sll - sl * sl;
   if (det > 0) {
-    f.d = static_cast<float>((sw * slx - sl * sx) / det);
-    f.m = static_cast<float>((sll * sx - sl * slx) / det);
+    d = (sw * slx - sl * sx) / det;
+    m = (sll * sx - sl * slx) / det;
   } else {
-    f.m = sw > 0 ? static_cast<float>(sx / sw) : 0.0f;  // all codes equal: only an offset
+    m = sw > 0 ? sx / sw : 0.0;  // all codes equal: only an offset
   }
-  if (offset_nonpositive && f.m > 0) {
-    f.m = 0;
-    f.d = sll > 0 ? static_cast<float>(slx / sll) : 0.0f;
+  if (offset_nonpositive && m > 0) {
+    m = 0;
+    d = sll > 0 ? slx / sll : 0.0;
   }
-  double err = 0;
-  for (int i = 0; i < n; ++i) {
-    const double diff = f.d * L[i] + f.m - x[i];
-    err += w[i] * diff * diff;
-  }
-  f.err = static_cast<float>(err);
+  AffineFit f;
+  f.d = static_cast<float>(d), f.m = static_cast<float>(m);
+  // sum w (d L + m - x)^2 expanded; clamp tiny negative rounding residue.
+  const double err = sxx + d * d * sll + m * m * sw + 2 * (d * m * sl - d * slx - m * sx);
+  f.err = static_cast<float>(std::max(err, 0.0));
   return f;
 }
 
@@ -127,18 +130,14 @@ void fit_scale_offset(int n, const float* x, const float* w, int qmax, bool offs
   for (int k = -kCandidateSteps; k <= kCandidateSteps; ++k) {
     const float inv_scale = (static_cast<float>(qmax) + k * kCandidateStep) / range;
     if (inv_scale <= 0) continue;
-    for (int i = 0; i < n; ++i) candidate[i] = round_clamped((x[i] - lo) * inv_scale, 0, qmax);
-    const AffineFit f = solve_affine(n, x, w, candidate, offset_nonpositive);
+    const AffineFit f = codes_and_affine_fit(n, x, w, inv_scale, lo, qmax, offset_nonpositive, candidate);
     if (best.err < 0 || f.err < best.err) {
       best = f;
       std::copy(candidate, candidate + n, L);
     }
   }
   for (int it = 0; it < kMaxRefineIterations && best.d > 0; ++it) {
-    const float inv = 1.0f / best.d;
-    for (int i = 0; i < n; ++i) candidate[i] = round_clamped((x[i] - best.m) * inv, 0, qmax);
-    if (std::equal(candidate, candidate + n, L)) break;
-    const AffineFit f = solve_affine(n, x, w, candidate, offset_nonpositive);
+    const AffineFit f = codes_and_affine_fit(n, x, w, 1.0f / best.d, best.m, qmax, offset_nonpositive, candidate);
     if (f.err >= best.err) break;
     best = f;
     std::copy(candidate, candidate + n, L);

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <string>
 #include <random>
 #include <vector>
 
@@ -160,6 +162,21 @@ TEST(QuantRoundTrip, RejectsPartialBlocksAndLayoutOnlyTypes) {
   EXPECT_THROW(quantize(DType::IQ2_XXS, x.data(), out.data(), 1, 256), Error);
   EXPECT_FALSE(can_dequantize(DType::TQ1_0));
   EXPECT_EQ(type_traits(DType::IQ4_NL).type, DType::IQ4_NL);
+}
+
+TEST(QuantRoundTrip, NonFiniteInputIsRejectedForBlockTypes) {
+  std::vector<float> x = gaussian(4 * 256, 3);
+  x[2 * 256 + 5] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<std::uint8_t> out(4 * row_bytes(DType::F32, 256));
+  try {
+    quantize(DType::Q4_K, x.data(), out.data(), 4, 256, 2);
+    ADD_FAILURE() << "NaN input was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2 element 5"), std::string::npos) << e.what();
+  }
+  x[2 * 256 + 5] = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(quantize(DType::Q8_0, x.data(), out.data(), 4, 256), Error);
+  EXPECT_NO_THROW(quantize(DType::F16, x.data(), out.data(), 4, 256));  // float types keep Inf
 }
 
 }  // namespace
