@@ -14,7 +14,7 @@ build: deps
 	cmake --build --preset release -j $(JOBS)
 
 run: build
-	./build/release/autarky inspect $(MODEL)
+	./build/release/autarky run -m $(MODEL) -p "Once upon a time" -n 200
 
 test-release: build
 	ctest --preset release
