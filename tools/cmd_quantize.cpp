@@ -44,7 +44,8 @@ const RegisterCommand kQuantize{
       app.add_option("input", *in, "GGUF model to read")->required();
       app.add_option("output", *out, "GGUF file to write (atomically)")->required();
       app.add_option("type", *type,
-                     "F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K(_S/_M/_L) Q4_K(_S/_M) Q5_K(_S/_M) Q6_K")
+                     "F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K_S/_M/_L Q4_K_S/_M Q5_K_S/_M Q6_K "
+                     "(Q3_K, Q4_K, Q5_K: the _M mixes, as in llama-quantize)")
           ->required();
       app.add_option("-t,--threads", *threads, "Threads (0: all)");
       return [=] { return run_quantize(*in, *out, *type, *threads); };

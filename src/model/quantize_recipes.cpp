@@ -47,9 +47,9 @@ constexpr std::array kRecipes = {
     QuantRecipe{"Q6_K", 18, DType::Q6_K, true, {}},
 };
 
-// Plain K-type names select the "small" recipe of that type, as llama.cpp's Q3_K/Q4_K/Q5_K do.
+// Plain K-type names select the _M mix of that type, as llama.cpp's llama-quantize does.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kAliases = {{
-    {"Q3_K", "Q3_K_S"}, {"Q4_K", "Q4_K_S"}, {"Q5_K", "Q5_K_S"},
+    {"Q3_K", "Q3_K_M"}, {"Q4_K", "Q4_K_M"}, {"Q5_K", "Q5_K_M"},
 }};
 
 bool iequals(std::string_view a, std::string_view b) {

@@ -51,7 +51,8 @@ struct QuantRecipe {
   RoleRule rules[static_cast<int>(QuantRole::kCount)];
 };
 
-// Recipe for a type name ("Q4_K_M", "q8_0", "Q4_K" = Q4_K_S, ...); nullptr if unknown.
+// Recipe for a type name ("Q4_K_M", "q8_0", ...; plain "Q3_K"/"Q4_K"/"Q5_K" mean the _M mix,
+// as in llama-quantize); nullptr if unknown.
 const QuantRecipe* find_quant_recipe(std::string_view name);
 std::vector<std::string_view> quant_recipe_names();
 
