@@ -7,18 +7,25 @@
 
 namespace autarky::rows {
 
+// The loops below walk the bit layout (halves of 128, then 2-bit planes, then 32 bytes) rather
+// than computing each weight's position, which keeps the inner loop free of divisions.
 void q2_k_to_float(const void* src, float* dst, std::int64_t n) {
   const auto* blocks = static_cast<const BlockQ2_K*>(src);
   for (std::int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ2_K& blk = blocks[b];
     const float d = fp16_to_float(blk.d), dmin = fp16_to_float(blk.dmin);
-    for (int i = 0; i < kQK_K; ++i) {
-      const int half = i / 128, shift = 2 * ((i % 128) / 32), l = i % 32;
-      const std::uint8_t sc = blk.scales[i / 16];
-      const int q = (blk.qs[32 * half + l] >> shift) & 3;
-      dst[i] = d * static_cast<float>(sc & 0xf) * static_cast<float>(q) - dmin * static_cast<float>(sc >> 4);
+    for (int half = 0; half < 2; ++half) {
+      const std::uint8_t* qs = blk.qs + 32 * half;
+      for (int plane = 0; plane < 4; ++plane, dst += 32) {
+        for (int part = 0; part < 2; ++part) {
+          const std::uint8_t sc = blk.scales[8 * half + 2 * plane + part];
+          const float scale = d * static_cast<float>(sc & 0xf), offset = dmin * static_cast<float>(sc >> 4);
+          for (int l = 16 * part; l < 16 * (part + 1); ++l) {
+            dst[l] = scale * static_cast<float>((qs[l] >> (2 * plane)) & 3) - offset;
+          }
+        }
+      }
     }
-    dst += kQK_K;
   }
 }
 
@@ -40,13 +47,20 @@ void q3_k_to_float(const void* src, float* dst, std::int64_t n) {
     const BlockQ3_K& blk = blocks[b];
     const float d = fp16_to_float(blk.d);
     unpack_q3_k_scales(blk.scales, scales);
-    for (int i = 0; i < kQK_K; ++i) {
-      const int half = i / 128, s = (i % 128) / 32, l = i % 32;
-      const int low = (blk.qs[32 * half + l] >> (2 * s)) & 3;
-      const int q = ((blk.hmask[l] >> (4 * half + s)) & 1) ? low : low - 4;
-      dst[i] = d * static_cast<float>(scales[i / 16]) * static_cast<float>(q);
+    for (int half = 0; half < 2; ++half) {
+      const std::uint8_t* qs = blk.qs + 32 * half;
+      for (int plane = 0; plane < 4; ++plane, dst += 32) {
+        const int hbit = 4 * half + plane;
+        for (int part = 0; part < 2; ++part) {
+          const float scale = d * static_cast<float>(scales[8 * half + 2 * plane + part]);
+          for (int l = 16 * part; l < 16 * (part + 1); ++l) {
+            const int low = (qs[l] >> (2 * plane)) & 3;
+            const int q = ((blk.hmask[l] >> hbit) & 1) ? low : low - 4;
+            dst[l] = scale * static_cast<float>(q);
+          }
+        }
+      }
     }
-    dst += kQK_K;
   }
 }
 
@@ -92,13 +106,21 @@ void q6_k_to_float(const void* src, float* dst, std::int64_t n) {
   for (std::int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ6_K& blk = blocks[b];
     const float d = fp16_to_float(blk.d);
-    for (int i = 0; i < kQK_K; ++i) {
-      const int half = i / 128, s = (i % 128) / 32, l = i % 32;
-      const int low = (blk.ql[64 * half + 32 * (s % 2) + l] >> (4 * (s / 2))) & 0xf;
-      const int high = (blk.qh[32 * half + l] >> (2 * s)) & 3;
-      dst[i] = d * static_cast<float>(blk.scales[i / 16]) * static_cast<float>((low | (high << 4)) - 32);
+    for (int half = 0; half < 2; ++half) {
+      const std::uint8_t* ql = blk.ql + 64 * half;
+      const std::uint8_t* qh = blk.qh + 32 * half;
+      for (int plane = 0; plane < 4; ++plane, dst += 32) {
+        const std::uint8_t* low_bytes = ql + 32 * (plane % 2);
+        const int low_shift = 4 * (plane / 2);
+        for (int part = 0; part < 2; ++part) {
+          const float scale = d * static_cast<float>(blk.scales[8 * half + 2 * plane + part]);
+          for (int l = 16 * part; l < 16 * (part + 1); ++l) {
+            const int q = ((low_bytes[l] >> low_shift) & 0xf) | (((qh[l] >> (2 * plane)) & 3) << 4);
+            dst[l] = scale * static_cast<float>(q - 32);
+          }
+        }
+      }
     }
-    dst += kQK_K;
   }
 }
 
