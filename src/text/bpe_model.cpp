@@ -9,33 +9,6 @@
 
 namespace autarky::text {
 
-void BpeModel::MergeTable::build(std::vector<std::pair<std::uint64_t, Merge>> entries) {
-  std::size_t capacity = 16;
-  while (capacity < entries.size() * 2) capacity *= 2;
-  shift_ = 64 - __builtin_ctzll(capacity);
-  mask_ = capacity - 1;
-  keys_.assign(capacity, ~0ull);  // ~0 is (-1, -1), never a real pair
-  values_.assign(capacity, Merge{0, 0});
-  for (const auto& [k, m] : entries) {
-    std::uint64_t slot = (k * 0x9E3779B97F4A7C15ull) >> shift_;
-    while (keys_[slot] != ~0ull && keys_[slot] != k) slot = (slot + 1) & mask_;
-    if (keys_[slot] == k) continue;  // a repeated merge keeps its first (best) rank
-    keys_[slot] = k;
-    values_[slot] = m;
-  }
-}
-
-const BpeModel::Merge* BpeModel::MergeTable::find(std::int32_t left, std::int32_t right) const {
-  const std::uint64_t k = key(left, right);
-  std::uint64_t slot = (k * 0x9E3779B97F4A7C15ull) >> shift_;
-  while (true) {
-    const std::uint64_t stored = keys_[slot];
-    if (stored == k) return &values_[slot];
-    if (stored == ~0ull) return nullptr;
-    slot = (slot + 1) & mask_;
-  }
-}
-
 BpeModel::BpeModel(const Vocab& vocab, const PreTokenizerSpec& spec)
     : vocab_(vocab), splitter_(spec.patterns), ignore_merges_(spec.ignore_merges) {
   for (int b = 0; b < 256; ++b) {
@@ -43,7 +16,7 @@ BpeModel::BpeModel(const Vocab& vocab, const PreTokenizerSpec& spec)
     append_utf8(ch, byte_to_codepoint(static_cast<std::uint8_t>(b)));
     byte_token_[b] = vocab.find(ch);
   }
-  std::vector<std::pair<std::uint64_t, Merge>> entries;
+  std::vector<std::pair<std::uint64_t, PairTable::Value>> entries;
   entries.reserve(vocab.merges.size());
   std::size_t unusable = 0;
   for (std::size_t rank = 0; rank < vocab.merges.size(); ++rank) {
@@ -62,11 +35,10 @@ BpeModel::BpeModel(const Vocab& vocab, const PreTokenizerSpec& spec)
       ++unusable;
       continue;
     }
-    entries.push_back({(static_cast<std::uint64_t>(static_cast<std::uint32_t>(l)) << 32) | static_cast<std::uint32_t>(r),
-                       Merge{static_cast<std::int32_t>(rank), result}});
+    entries.push_back({PairTable::key(l, r), PairTable::Value{static_cast<std::int32_t>(rank), result}});
   }
   if (unusable > 0) AUTARKY_LOG_WARN("tokenizer: {} of {} merges name texts that are not tokens; ignored", unusable, vocab.merges.size());
-  merges_.build(std::move(entries));
+  merges_.build(entries);
 }
 
 void BpeModel::encode(std::string_view text, std::vector<std::int32_t>& out) const {
@@ -86,7 +58,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out
   std::vector<std::int32_t> syms(word.size());
   for (std::size_t i = 0; i < word.size(); ++i) syms[i] = byte_token_[static_cast<std::uint8_t>(word[i])];
   // Rescanning is cheaper than a heap for the short words that make up most text.
-  if (syms.size() <= 24) {
+  if (syms.size() <= kSmallWord) {
     merge_small(syms);
   } else {
     merge_large(syms);
@@ -98,23 +70,34 @@ void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out
 }
 
 void BpeModel::merge_small(std::vector<std::int32_t>& syms) const {
-  while (syms.size() > 1) {
-    std::int32_t best_rank = INT32_MAX;
+  // rank[i] / result[i] describe the pair (syms[i], syms[i + 1]); only the two pairs touching a
+  // merge change, so each round is one scan over integers.
+  constexpr std::int32_t kNone = INT32_MAX;
+  std::int32_t rank[kSmallWord], result[kSmallWord];
+  auto look_up = [&](std::size_t i) {
+    const PairTable::Value* m = (syms[i] >= 0 && syms[i + 1] >= 0) ? merges_.find(syms[i], syms[i + 1]) : nullptr;
+    rank[i] = m ? m->a : kNone;
+    result[i] = m ? m->b : -1;
+  };
+  std::size_t n = syms.size();
+  for (std::size_t i = 0; i + 1 < n; ++i) look_up(i);
+  while (n > 1) {
     std::size_t best = 0;
-    std::int32_t best_result = -1;
-    for (std::size_t i = 0; i + 1 < syms.size(); ++i) {
-      if (syms[i] < 0 || syms[i + 1] < 0) continue;
-      const Merge* m = merges_.find(syms[i], syms[i + 1]);
-      if (m && m->rank < best_rank) {  // strict: ties go to the leftmost pair
-        best_rank = m->rank;
-        best = i;
-        best_result = m->result;
-      }
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+      if (rank[i] < rank[best]) best = i;  // strict: ties go to the leftmost pair
     }
-    if (best_result < 0) return;
-    syms[best] = best_result;
-    syms.erase(syms.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    if (rank[best] == kNone) break;
+    syms[best] = result[best];
+    for (std::size_t i = best + 1; i + 1 < n; ++i) {
+      syms[i] = syms[i + 1];
+      rank[i] = rank[i + 1];
+      result[i] = result[i + 1];
+    }
+    --n;
+    if (best > 0) look_up(best - 1);
+    if (best + 1 < n) look_up(best);
   }
+  syms.resize(n);
 }
 
 void BpeModel::merge_large(std::vector<std::int32_t>& syms) const {
@@ -134,7 +117,7 @@ void BpeModel::merge_large(std::vector<std::int32_t>& syms) const {
     if (l < 0 || r < 0) return;
     const std::int32_t a = syms[static_cast<std::size_t>(l)], b = syms[static_cast<std::size_t>(r)];
     if (a < 0 || b < 0) return;
-    if (const Merge* m = merges_.find(a, b)) queue.push({m->rank, l, r, a, b, m->result});
+    if (const PairTable::Value* m = merges_.find(a, b)) queue.push({m->a, l, r, a, b, m->b});
   };
   for (std::int32_t i = 0; i + 1 < n; ++i) consider(i, i + 1);
   constexpr std::int32_t kMerged = -2;  // marks a symbol absorbed into its left neighbour

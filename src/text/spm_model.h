@@ -3,11 +3,16 @@
 // text starts as one symbol per character, and the adjacent pair whose concatenation is the
 // highest-scoring token is merged until no pair forms a token. Characters left without a token
 // fall back to byte tokens <0xNN>.
+//
+// Pairs are looked up by token ids in a table built from the vocabulary (every way of cutting a
+// token into two tokens), so the merge loop does no string hashing; only a character that is not
+// a token by itself takes the slower string path.
 
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "text/pair_table.h"
 #include "text/vocab.h"
 
 namespace autarky::text {
@@ -29,6 +34,8 @@ class SpmModel {
 
   const Vocab& vocab_;
   std::int32_t byte_tokens_[256];
+  PairTable pairs_;  // (left, right) -> {merged token, its score as float bits}
+  std::int32_t ascii_tokens_[128];  // token of each one-byte character, -1 if none
 };
 
 }  // namespace autarky::text
