@@ -38,7 +38,9 @@ bool t_sequence(Interpreter&, const Value& v, const std::vector<Value>&) {
 
 std::int64_t integer_of(const Value& v, const char* test) {
   if (!v.is_number()) fail("test '{}' needs a number, got {}", test, type_name(v));
-  return v.kind == Kind::Float ? static_cast<std::int64_t>(v.number) : v.as_int();
+  if (v.kind != Kind::Float) return v.as_int();
+  if (!std::isfinite(v.number) || std::fabs(v.number) > 9.0e18) fail("test '{}': {} is out of range", test, v.number);
+  return static_cast<std::int64_t>(v.number);
 }
 bool t_even(Interpreter&, const Value& v, const std::vector<Value>&) { return integer_of(v, "even") % 2 == 0; }
 bool t_odd(Interpreter&, const Value& v, const std::vector<Value>&) { return integer_of(v, "odd") % 2 != 0; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 
 #include "base/error.h"
@@ -265,6 +266,8 @@ std::string percent_format(Interpreter& in, const std::string& format, const Val
       case 'u': {
         if (!arg->is_number()) fail("%{} format: a real number is required, not {}", type, type_name(*arg));
         char buf[4200];
+        if (arg->kind == Kind::Float && (!std::isfinite(arg->number) || std::fabs(arg->number) > 9.0e18))
+          fail("%{} format: {} is out of range", type, arg->number);
         const long long v = arg->kind == Kind::Float ? static_cast<long long>(arg->number) : arg->as_int();
         std::snprintf(buf, sizeof buf, (spec + "lld").c_str(), v);
         piece = buf;
