@@ -32,8 +32,9 @@ fuzz: deps
 # Everything CI runs: the tests in an optimised build, again under ASan+UBSan, then the fuzzers.
 test: test-release test-asan fuzz
 
+# Micro-benchmarks (dequant/quant throughput, tokenizers). `autarky bench` (pp/tg) is issue 5's.
 bench: build
-	./build/release/autarky bench -m $(MODEL)
+	./build/release/bench/autarky_bench_micro
 
 clean:
 	rm -rf build
