@@ -1,0 +1,148 @@
+// The compliance subcommands end to end: exit codes and messages an operator relies on.
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "compliance/audit_log.h"
+#include "compliance/watermark.h"
+#include "test_support.h"
+
+namespace autarky::compliance {
+namespace {
+
+std::string cli() { return test::cli_path(); }
+
+// The hash cache goes into the test's own directory, never into the real home.
+test::CommandResult run(const test::TempDir& dir, const std::string& args) {
+  return test::run_command("AUTARKY_CACHE_DIR=" + (dir / "cache").string() + " " + cli() + " " + args);
+}
+
+TEST(ComplianceCli, KeygenWritesAPrivateKeyAndRefusesToOverwrite) {
+  if (cli().empty()) GTEST_SKIP() << "CLI not built";
+  test::TempDir dir;
+  std::string key = (dir / "wm.key").string();
+  auto r = run(dir, "keygen --out " + key);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto loaded = SecretKey::load(key);
+  EXPECT_NE(r.out.find(loaded.key_id()), std::string::npos) << r.out;
+  auto again = run(dir, "keygen --out " + key);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("refusing to replace"), std::string::npos) << again.err;
+  EXPECT_EQ(SecretKey::load(key).key_id(), loaded.key_id());
+}
+
+TEST(ComplianceCli, SignVerifyAndRefusals) {
+  if (cli().empty()) GTEST_SKIP() << "CLI not built";
+  test::TempDir dir;
+  auto d = [&](const char* name) { return (dir / name).string(); };
+  if (test::run_command("openssl genpkey -algorithm ed25519 -out " + d("k.pem")).exit_code != 0)
+    GTEST_SKIP() << "openssl CLI not available";
+  ASSERT_EQ(test::run_command("openssl pkey -in " + d("k.pem") + " -pubout -out " + d("k.pub")).exit_code, 0);
+  ASSERT_EQ(test::run_command("openssl genpkey -algorithm ed25519 -out " + d("o.pem")).exit_code, 0);
+  ASSERT_EQ(test::run_command("openssl pkey -in " + d("o.pem") + " -pubout -out " + d("o.pub")).exit_code, 0);
+  std::vector<std::uint8_t> model(100000);
+  for (std::size_t i = 0; i < model.size(); ++i) model[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  test::write_bytes(d("m.gguf"), model);
+
+  auto s = run(dir, "sign " + d("m.gguf") + " --key " + d("k.pem") + " --out " + d("m.manifest") + " --publisher ACME");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  auto ok = run(dir, "verify " + d("m.gguf") + " --manifest " + d("m.manifest") + " --pubkey " + d("k.pub"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("OK:"), std::string::npos);
+
+  auto wrong_key = run(dir, "verify " + d("m.gguf") + " --manifest " + d("m.manifest") + " --pubkey " + d("o.pub"));
+  EXPECT_EQ(wrong_key.exit_code, 1);
+  EXPECT_NE(wrong_key.err.find("REFUSED"), std::string::npos) << wrong_key.err;
+
+  model[5000] ^= 1;
+  test::write_bytes(d("m.gguf"), model);
+  auto tampered = run(dir, "verify " + d("m.gguf") + " --manifest " + d("m.manifest") + " --pubkey " + d("k.pub") + " --json");
+  EXPECT_EQ(tampered.exit_code, 1);
+  EXPECT_NE(tampered.err.find("the file was modified"), std::string::npos) << tampered.err;
+  EXPECT_EQ(nlohmann::json::parse(tampered.out)["ok"], false);
+}
+
+TEST(ComplianceCli, DetectReadsTokenIdsAndPrintsJson) {
+  if (cli().empty()) GTEST_SKIP() << "CLI not built";
+  test::TempDir dir;
+  std::string key_path = (dir / "k").string();
+  ASSERT_EQ(run(dir, "keygen --out " + key_path).exit_code, 0);
+  auto key = SecretKey::load(key_path);
+  // Greedy over a fixed pseudo-random logit table, with the watermark: a deterministic
+  // watermarked sequence without needing a model.
+  WatermarkProcessor wm(key);
+  std::vector<std::int32_t> tokens = {1};
+  std::vector<float> logits(512);
+  for (int step = 0; step < 150; ++step) {
+    for (std::size_t v = 0; v < logits.size(); ++v)
+      logits[v] = static_cast<float>(GreenList::mix64(step * 1000003ull + v) % 1000) / 1000.0f;
+    wm.apply(logits, tokens);
+    tokens.push_back(static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin()));
+  }
+  std::string ids;
+  for (auto t : tokens) ids += std::to_string(t) + " ";
+  std::ofstream((dir / "ids.txt").string()) << ids;
+
+  auto r = run(dir, "detect --ids --key " + key_path + " --json " + (dir / "ids.txt").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["watermarked"], true);
+  EXPECT_GT(j["z"].get<double>(), 4.0);
+  EXPECT_LT(j["p_value"].get<double>(), 1e-4);
+
+  std::string other = (dir / "other").string();
+  ASSERT_EQ(run(dir, "keygen --out " + other).exit_code, 0);
+  auto r2 = run(dir, "detect --ids --key " + other + " - < " + (dir / "ids.txt").string());
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_NE(r2.out.find("no evidence"), std::string::npos) << r2.out;
+
+  auto bad = test::run_command("echo '1 2 x' | " + cli() + " detect --ids --key " + key_path);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("expected a token id"), std::string::npos) << bad.err;
+}
+
+TEST(ComplianceCli, AuditVerifyNamesTheFirstBadLine) {
+  if (cli().empty()) GTEST_SKIP() << "CLI not built";
+  test::TempDir dir;
+  std::string key_path = (dir / "k").string();
+  ASSERT_EQ(run(dir, "keygen --out " + key_path).exit_code, 0);
+  std::string log_path = (dir / "audit.jsonl").string();
+  {
+    AuditLog log(log_path, AuditOptions{SecretKey::load(key_path), false});
+    for (int i = 0; i < 4; ++i) {
+      AuditEvent e;
+      e.produce_id = "p" + std::to_string(i);
+      e.completion_tokens = 10u + static_cast<unsigned>(i);
+      log.append(e);
+    }
+  }
+  auto ok = run(dir, "audit verify --log " + log_path + " --key " + key_path);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("OK: 4 records"), std::string::npos) << ok.out;
+
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(log_path);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  auto rec = nlohmann::json::parse(lines[2]);
+  rec["completion_tokens"] = 999;
+  lines[2] = rec.dump();
+  {
+    std::ofstream out(log_path, std::ios::trunc);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  auto bad = run(dir, "audit verify --log " + log_path + " --json");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("line 3"), std::string::npos) << bad.err;
+  EXPECT_EQ(nlohmann::json::parse(bad.out)["first_bad_line"], 3);
+}
+
+}  // namespace
+}  // namespace autarky::compliance
