@@ -15,6 +15,8 @@
 #include "base/error.h"
 #include "command.h"
 #include "compliance/watermark.h"
+#include "gguf/gguf_file.h"
+#include "text/tokenizer.h"
 
 namespace autarky::cli {
 namespace {
@@ -51,12 +53,13 @@ std::vector<std::int32_t> parse_ids(const std::string& text, const std::string& 
   return ids;
 }
 
-std::vector<std::int32_t> tokenize_with_model(const std::string& model_path, const std::string& /*text*/) {
-  // The tokenizer layer (src/text/) has not landed yet; when it does, this loads only the
-  // vocabulary from the GGUF metadata and encodes the text without BOS.
-  fail("{}: text input needs the tokenizer from src/text/, which this build does not have yet; "
-       "pass token ids with --ids",
-       model_path);
+// Only the GGUF header, metadata and tensor directory are read (the file is memory-mapped and
+// the weights are never touched): the detector needs the vocabulary, not the model.
+std::vector<std::int32_t> tokenize_with_model(const std::string& model_path, const std::string& text) {
+  const GgufFile file = GgufFile::open(model_path);
+  const auto tokenizer = text::Tokenizer::from_gguf(file);
+  // No BOS, and control-token spellings in the text are ordinary characters: the text is data.
+  return tokenizer->encode(text, /*add_special=*/false, /*parse_special=*/false);
 }
 
 const RegisterCommand kDetect{
