@@ -128,6 +128,8 @@ class VocabLoader {
   void read_id(const char* key, std::int32_t& id) {
     if (!f_.find(key)) return;
     const std::int64_t value = f_.get_int(key);
+    // Converters write "no such token" as -1 stored in a u32; that is not worth a warning.
+    if (value == -1 || value == 0xFFFFFFFFll) return;
     if (value < 0 || value >= v_.n_tokens()) {
       AUTARKY_LOG_WARN("{}: {} = {} is outside the vocabulary (size {}); using {}", f_.path(), key, value,
                        v_.n_tokens(), id);
