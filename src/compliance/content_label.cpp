@@ -45,7 +45,10 @@ std::string LabelPolicy::suffix() const {
 LabelPolicy LabelPolicy::from_json(const nlohmann::json& j, const std::string& what) {
   if (!j.is_object()) fail("{}: label policy must be a JSON object", what);
   LabelPolicy p;
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    // Named copies, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     auto need_string = [&] {
       if (!value.is_string()) fail("{}: label policy \"{}\" must be a string", what, key);
       return value.get<std::string>();
