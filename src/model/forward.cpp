@@ -29,7 +29,8 @@ void forward(const Model& model, ForwardContext& ctx, KvCache& cache, std::span<
   ctx.scratch.resize(model.config(), n_tokens);
   switch (model.config().arch) {
     case Arch::kLlama: forward_llama(model, ctx, cache, tokens, pos0); break;
-    case Arch::kQwen2: forward_qwen2(model, ctx, cache, tokens, pos0); break;
+    // Qwen2 differs from Llama only in data (Q/K/V biases, NEOX pairing from the arch table).
+    case Arch::kQwen2: forward_llama(model, ctx, cache, tokens, pos0); break;
     case Arch::kQwen3: forward_qwen3(model, ctx, cache, tokens, pos0); break;
   }
   steps::output_logits(model, ctx, n_tokens, which, logits);

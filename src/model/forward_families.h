@@ -12,8 +12,6 @@ namespace autarky {
 
 void forward_llama(const Model& m, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
                    std::int64_t pos0);
-void forward_qwen2(const Model& m, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
-                   std::int64_t pos0);
 void forward_qwen3(const Model& m, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
                    std::int64_t pos0);
 

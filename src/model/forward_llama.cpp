@@ -1,5 +1,6 @@
-// Llama 2/3, Mistral, TinyLlama, SmolLM: pre-norm decoder, GQA attention with RoPE (adjacent
-// pairs, optional Llama-3 frequency factors folded into the model's RoPE table), SwiGLU FFN.
+// Llama 2/3, Mistral, TinyLlama, SmolLM, and Qwen2/2.5 (whose Q/K/V biases and NEOX pairing are data):
+// pre-norm decoder, GQA attention with RoPE (pairing from the arch table; optional Llama-3 frequency
+// factors folded into the model's RoPE table), SwiGLU FFN.
 
 #include "model/decoder_steps.h"
 #include "model/forward_families.h"

@@ -1,4 +1,3 @@
-// Qwen2/2.5 (and DeepSeek-R1-Distill-Qwen): Llama's layer with Q/K/V biases and NEOX RoPE.
 // Qwen3: no biases, but every query and key head is RMS-normalised before RoPE, and the head
 // dimension comes from attention.key_length rather than n_embd / n_head.
 
@@ -6,26 +5,6 @@
 #include "model/forward_families.h"
 
 namespace autarky {
-
-void forward_qwen2(const Model& m, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
-                   std::int64_t pos0) {
-  const ModelConfig& c = m.config();
-  ForwardScratch& s = ctx.scratch;
-  const auto n = static_cast<std::int64_t>(tokens.size());
-  steps::embed(m, tokens, s.x.data());
-  for (std::int64_t il = 0; il < c.n_layer; ++il) {
-    const TensorSet& layer = m.layer(il);
-    steps::rmsnorm_rows(s.x.data(), layer.vector(TensorRole::kAttnNorm), n, c.n_embd, c.rms_eps, s.xn.data());
-    steps::project(ctx, layer.matrix(TensorRole::kAttnQ), layer.vector(TensorRole::kAttnQBias), s.xn.data(), n, s.q.data());
-    steps::project(ctx, layer.matrix(TensorRole::kAttnK), layer.vector(TensorRole::kAttnKBias), s.xn.data(), n, s.k.data());
-    steps::project(ctx, layer.matrix(TensorRole::kAttnV), layer.vector(TensorRole::kAttnVBias), s.xn.data(), n, s.v.data());
-    steps::rope_rows(m, s.q.data(), n, c.n_head, c.head_dim_k, pos0);  // NEOX pairing, from the arch table
-    steps::rope_rows(m, s.k.data(), n, c.n_head_kv, c.head_dim_k, pos0);
-    steps::attend(m, ctx, cache, il, n, pos0);
-    steps::attn_output(ctx, layer, n, c.n_embd);
-    steps::ffn_swiglu(m, ctx, layer, n);
-  }
-}
 
 void forward_qwen3(const Model& m, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
                    std::int64_t pos0) {

@@ -51,6 +51,7 @@ char32_t decode_sequence(std::string_view s, std::size_t pos, std::size_t len) {
 }
 
 void append_utf8(std::string& out, char32_t cp) {
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {

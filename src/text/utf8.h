@@ -20,7 +20,8 @@ std::size_t valid_sequence_length(std::string_view s, std::size_t pos);
 // Decodes the well-formed sequence of `len` bytes at s[pos] (len from valid_sequence_length).
 char32_t decode_sequence(std::string_view s, std::size_t pos, std::size_t len);
 
-// Appends the UTF-8 encoding of `cp` (which must be a Unicode scalar value).
+// Appends the UTF-8 encoding of `cp`; a value that is not a Unicode scalar (a surrogate or
+// above U+10FFFF, e.g. from a template's \U escape) becomes U+FFFD.
 void append_utf8(std::string& out, char32_t cp);
 
 bool is_valid_utf8(std::string_view s);

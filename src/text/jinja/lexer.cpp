@@ -5,9 +5,12 @@
 #include <cstdlib>
 
 #include "base/error.h"
+#include "text/utf8.h"
 
 namespace autarky::jinja {
 namespace {
+
+using text::append_utf8;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -15,25 +18,6 @@ bool is_name_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || static_cast<unsigned char>(c) >= 0x80;
 }
 bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -316,9 +300,9 @@ class Lexer {
       case 'r': out += '\r'; return i + 2;
       case 't': out += '\t'; return i + 2;
       case 'v': out += '\v'; return i + 2;
-      case 'x': append_utf8(out, static_cast<std::uint32_t>(read_hex(i + 2, 2))); return i + 4;
-      case 'u': append_utf8(out, static_cast<std::uint32_t>(read_hex(i + 2, 4))); return i + 6;
-      case 'U': append_utf8(out, static_cast<std::uint32_t>(read_hex(i + 2, 8))); return i + 10;
+      case 'x': append_utf8(out, static_cast<char32_t>(read_hex(i + 2, 2))); return i + 4;
+      case 'u': append_utf8(out, static_cast<char32_t>(read_hex(i + 2, 4))); return i + 6;
+      case 'U': append_utf8(out, static_cast<char32_t>(read_hex(i + 2, 8))); return i + 10;
       default: break;
     }
     if (e >= '0' && e <= '7') {
