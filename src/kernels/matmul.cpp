@@ -1,26 +1,71 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "base/error.h"
+#include "kernels/kernel_sets.h"
 #include "kernels/ref/matmul_ref.h"
 #include "tensor/type_traits.h"
 
 namespace autarky {
 
-MatmulKernel select_matmul_kernel(DType type) {
-  if (!can_dequantize(type)) return {"none", nullptr};
-  return {"ref", &ref::matmul_rows};
+MatmulKernel select_matmul_kernel(DType type, Isa isa) {
+  const CpuFeatures& cpu = cpu_features();
+  // Highest level first; a level may cover only some types.
+  const MatmulKernel* found = nullptr;
+  if (isa >= Isa::kAvx512) found = kernel_sets::avx512(type, cpu);
+  if (!found && isa >= Isa::kAvx2) found = kernel_sets::avx2(type, cpu);
+  if (!found && isa >= Isa::kPortable) found = kernel_sets::portable(type, cpu);
+  if (found) return *found;
+  if (!can_dequantize(type)) return {"none", Isa::kRef, DType::F32, nullptr, 1};
+  return {"ref", Isa::kRef, DType::F32, &ref::matmul_rows, 1};
+}
+
+namespace {
+// The converted activations of the current call. One buffer per calling thread, kept between
+// calls so decode steps do not allocate; matmul() is never re-entered on the same thread.
+std::vector<std::uint8_t>& activation_buffer() {
+  thread_local std::vector<std::uint8_t> buffer;
+  return buffer;
+}
+}  // namespace
+
+void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, const float* x,
+                 std::int64_t n_tokens, float* y) {
+  AUTARKY_ASSERT(kernel.rows != nullptr, "no matmul kernel for {}", dtype_name(w.type));
+  const std::uint8_t* xa = reinterpret_cast<const std::uint8_t*>(x);
+  std::uint64_t xa_row_bytes = static_cast<std::uint64_t>(w.n_in) * sizeof(float);
+  if (kernel.activation != DType::F32) {
+    const FromFloatFn convert = type_traits(kernel.activation).from_float_fast;
+    AUTARKY_ASSERT(convert != nullptr, "no conversion to {}", dtype_name(kernel.activation));
+    xa_row_bytes = row_bytes(kernel.activation, w.n_in);
+    std::vector<std::uint8_t>& buffer = activation_buffer();
+    buffer.resize(xa_row_bytes * static_cast<std::uint64_t>(n_tokens));
+    std::uint8_t* out = buffer.data();
+    const std::int64_t n_in = w.n_in;
+    auto convert_rows = [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t t = begin; t < end; ++t) convert(x + t * n_in, out + t * xa_row_bytes, n_in);
+    };
+    if (n_tokens >= 8) {
+      pool.parallel_for(n_tokens, 4, convert_rows);
+    } else {
+      convert_rows(0, n_tokens);
+    }
+    xa = out;
+  }
+  // Enough rows per share that thread wake-up is amortised, in whole micro-kernel tiles.
+  const std::int64_t m = std::max<std::int64_t>(kernel.row_multiple, 1);
+  std::int64_t grain = std::max<std::int64_t>(16, 4096 / std::max<std::int64_t>(w.n_in, 1));
+  grain = (grain + m - 1) / m * m;
+  const std::int64_t n_tiles = (w.n_out + m - 1) / m;
+  pool.parallel_for(n_tiles, grain / m, [&](std::int64_t begin, std::int64_t end) {
+    kernel.rows(w, xa, xa_row_bytes, n_tokens, y, w.n_out, begin * m, std::min(end * m, w.n_out));
+  });
 }
 
 void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {
-  MatmulKernel kernel = select_matmul_kernel(w.type);
-  AUTARKY_ASSERT(kernel.rows != nullptr, "no matmul kernel for {}", dtype_name(w.type));
-  // Enough rows per share that the per-share row buffer and thread wake-up are amortised.
-  const std::int64_t grain = std::max<std::int64_t>(16, 4096 / std::max<std::int64_t>(w.n_in, 1));
-  pool.parallel_for(w.n_out, grain, [&](std::int64_t begin, std::int64_t end) {
-    kernel.rows(w, x, n_tokens, y, w.n_out, begin, end);
-  });
+  matmul_with(select_matmul_kernel(w.type), pool, w, x, n_tokens, y);
 }
 
 }  // namespace autarky

@@ -1,30 +1,47 @@
 #pragma once
 // Matrix times activations, the op that dominates inference time. Kernels are chosen per weight
-// type from a table so that faster implementations (per ISA, issue 5) replace the scalar
-// reference for the types they cover without touching callers.
+// type and instruction set from a table (kernel_sets.cpp), so faster implementations replace the
+// scalar reference for the types they cover without touching callers.
+//
+// A kernel names the format it wants the activations in (F32, or Q8_0 / Q8_1 / Q8_K for integer
+// dot products, F16 / BF16 for half-precision ones); matmul() converts x to it once per call,
+// before the rows are split across threads.
 
 #include <cstdint>
 #include <string_view>
 
+#include "kernels/isa.h"
 #include "kernels/weight_matrix.h"
 #include "platform/thread_pool.h"
+#include "tensor/dtype.h"
 
 namespace autarky {
 
 // Computes y[t][o] = sum_i w[o][i] * x[t][i] for output rows o in [row_begin, row_end) and all
-// tokens t. x: [n_tokens][w.n_in], y: [n_tokens][w.n_out] (row stride y_stride floats).
-using MatmulRowsFn = void (*)(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y,
-                              std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+// tokens t. x: [n_tokens] rows of x_row_bytes bytes, each holding w.n_in values in the kernel's
+// activation type; y: [n_tokens] rows of y_stride floats.
+using MatmulRowsFn = void (*)(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,
+                              std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,
+                              std::int64_t row_end);
 
 struct MatmulKernel {
-  std::string_view name;  // "ref" for the scalar reference
+  std::string_view name;            // "ref" for the scalar reference
+  Isa isa = Isa::kRef;
+  DType activation = DType::F32;    // format rows() expects x in
   MatmulRowsFn rows = nullptr;
+  std::int64_t row_multiple = 1;    // shares of rows are multiples of this (micro-kernel height)
 };
 
-// The kernel used for weights of `type`; rows is null when the type cannot be computed with.
-MatmulKernel select_matmul_kernel(DType type);
+// The fastest kernel for weights of `type` at instruction-set level `isa` or below; the scalar
+// reference when no faster one covers the type; rows is null when the type cannot be computed with.
+MatmulKernel select_matmul_kernel(DType type, Isa isa = default_isa());
 
-// y = x * w^T over all output rows, split across the pool by output rows.
+// y = x * w^T over all output rows, split across the pool by output rows, with the default
+// kernel. x: [n_tokens][w.n_in] floats, y: [n_tokens][w.n_out].
 void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y);
+
+// The same with a given kernel (tests compare kernels of every level against each other).
+void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, const float* x,
+                 std::int64_t n_tokens, float* y);
 
 }  // namespace autarky

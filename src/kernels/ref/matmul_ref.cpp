@@ -41,8 +41,8 @@ float dot_f32(const float* a, const float* b, std::int64_t n) {
   return sum;
 }
 
-void matmul_rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t y_stride,
-                 std::int64_t row_begin, std::int64_t row_end) {
+void matmul_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                 float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   const ToFloatFn to_float = type_traits(w.type).to_float;
   AUTARKY_ASSERT(to_float != nullptr, "no dequantizer for {}", dtype_name(w.type));
   const bool is_f32 = w.type == DType::F32;  // F32 rows are used in place, without a copy
@@ -53,7 +53,10 @@ void matmul_rows(const WeightMatrix& w, const float* x, std::int64_t n_tokens, f
       to_float(w.row(o), row.data(), w.n_in);
       r = row.data();
     }
-    for (std::int64_t t = 0; t < n_tokens; ++t) y[t * y_stride + o] = dot_f32(r, x + t * w.n_in, w.n_in);
+    for (std::int64_t t = 0; t < n_tokens; ++t) {
+      const float* xt = reinterpret_cast<const float*>(x + static_cast<std::uint64_t>(t) * x_row_bytes);
+      y[t * y_stride + o] = dot_f32(r, xt, w.n_in);
+    }
   }
 }
 

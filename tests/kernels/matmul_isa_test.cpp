@@ -1,0 +1,137 @@
+// Every fast matmul kernel, at every instruction-set level this CPU runs, against a double-
+// precision product of the dequantized weights and the activations as the kernel received them
+// (after their conversion to the kernel's activation type). This isolates kernel arithmetic from
+// the (intended) rounding of activation quantization, so the tolerance can be tight.
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/matmul.h"
+#include "tensor/type_traits.h"
+#include "test_support.h"
+
+namespace autarky {
+namespace {
+
+std::vector<float> random_values(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+const DType kAllComputeTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0, DType::Q4_1,
+                                  DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K,
+                                  DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+// Activations as the kernel sees them, turned back into floats: [n_tokens][n_in].
+std::vector<float> activations_as_seen(const MatmulKernel& k, const std::vector<float>& x, std::int64_t n_in,
+                                       std::int64_t n_tokens) {
+  if (k.activation == DType::F32) return x;
+  const std::uint64_t rb = row_bytes(k.activation, n_in);
+  std::vector<std::uint8_t> q(rb);
+  std::vector<float> seen(x.size());
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    type_traits(k.activation).from_float_fast(x.data() + t * n_in, q.data(), n_in);
+    type_traits(k.activation).to_float(q.data(), seen.data() + t * n_in, n_in);
+  }
+  return seen;
+}
+
+void check_kernel(const MatmulKernel& k, DType type, std::int64_t n_in, std::int64_t n_out, std::int64_t n_tokens,
+                  ThreadPool& pool) {
+  SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)) + " n_in=" + std::to_string(n_in) +
+               " n_out=" + std::to_string(n_out) + " n_tokens=" + std::to_string(n_tokens));
+  const auto w = random_values(n_in * n_out, 11 + static_cast<std::uint32_t>(n_out));
+  const auto x = random_values(n_in * n_tokens, 23 + static_cast<std::uint32_t>(n_tokens));
+  const std::uint64_t rb = row_bytes(type, n_in);
+  std::vector<std::uint8_t> q(rb * n_out);
+  type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
+  std::vector<float> wd(w.size());
+  type_traits(type).to_float(q.data(), wd.data(), n_in * n_out);
+  const WeightMatrix m{type, q.data(), n_in, n_out, rb};
+  const std::vector<float> xs = activations_as_seen(k, x, n_in, n_tokens);
+
+  std::vector<float> y(n_tokens * n_out, NAN);
+  matmul_with(k, pool, m, x.data(), n_tokens, y.data());
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    for (std::int64_t o = 0; o < n_out; ++o) {
+      double want = 0.0, magnitude = 0.0;
+      for (std::int64_t i = 0; i < n_in; ++i) {
+        want += double(wd[o * n_in + i]) * xs[t * n_in + i];
+        magnitude += std::fabs(double(wd[o * n_in + i]) * xs[t * n_in + i]);
+      }
+      // Float accumulation in any order: error grows with the sum of |terms|. Half-precision
+      // activations (F16/BF16 kernels) are already folded into xs.
+      ASSERT_NEAR(y[t * n_out + o], want, 2e-5 * magnitude + 1e-5) << "t=" << t << " o=" << o;
+    }
+  }
+}
+
+TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
+  ThreadPool pool(2);
+  int checked = 0;
+  for (Isa isa : supported_isas()) {
+    if (isa == Isa::kRef) continue;
+    for (DType type : kAllComputeTypes) {
+      const MatmulKernel k = select_matmul_kernel(type, isa);
+      if (k.rows == nullptr || k.isa == Isa::kRef || k.isa != isa) continue;  // each kernel once, at its level
+      for (std::int64_t n_tokens : {1, 2, 5, 16, 37}) {
+        for (std::int64_t n_out : {1, 7, 16, 67}) check_kernel(k, type, 512, n_out, n_tokens, pool);
+      }
+      check_kernel(k, type, 256 * 11, 19, 3, pool);  // long rows: accumulation over many blocks
+      ++checked;
+    }
+  }
+  RecordProperty("kernels_checked", checked);
+}
+
+TEST(MatmulKernels, RowRangesWriteOnlyTheirRows) {
+  for (Isa isa : supported_isas()) {
+    for (DType type : kAllComputeTypes) {
+      const MatmulKernel k = select_matmul_kernel(type, isa);
+      if (k.rows == nullptr || k.isa != isa) continue;
+      SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)));
+      const std::int64_t m_rows = std::max<std::int64_t>(k.row_multiple, 1);
+      const std::int64_t n_in = 256, n_out = 5 * m_rows + 3, n_tokens = 3;
+      const auto w = random_values(n_in * n_out, 5);
+      std::vector<std::uint8_t> q(row_bytes(type, n_in) * n_out);
+      type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
+      const WeightMatrix m{type, q.data(), n_in, n_out, row_bytes(type, n_in)};
+      const auto x = random_values(n_in * n_tokens, 6);
+      std::vector<std::uint8_t> xa;
+      std::uint64_t xrb = n_in * sizeof(float);
+      if (k.activation == DType::F32) {
+        xa.assign(reinterpret_cast<const std::uint8_t*>(x.data()),
+                  reinterpret_cast<const std::uint8_t*>(x.data() + x.size()));
+      } else {
+        xrb = row_bytes(k.activation, n_in);
+        xa.resize(xrb * n_tokens);
+        for (std::int64_t t = 0; t < n_tokens; ++t)
+          type_traits(k.activation).from_float_fast(x.data() + t * n_in, xa.data() + t * xrb, n_in);
+      }
+      const std::int64_t begin = m_rows, end = 3 * m_rows;  // whole tiles, away from both ends
+      std::vector<float> y(n_tokens * n_out, -7.0f);
+      k.rows(m, xa.data(), xrb, n_tokens, y.data(), n_out, begin, end);
+      for (std::int64_t t = 0; t < n_tokens; ++t) {
+        for (std::int64_t o = 0; o < n_out; ++o) {
+          const bool inside = o >= begin && o < end;
+          EXPECT_EQ(y[t * n_out + o] == -7.0f, !inside) << "t=" << t << " o=" << o;
+        }
+      }
+    }
+  }
+}
+
+TEST(MatmulKernels, DefaultIsaIsSupported) {
+  const auto isas = supported_isas();
+  EXPECT_NE(std::find(isas.begin(), isas.end(), default_isa()), isas.end());
+  EXPECT_EQ(isas.front(), Isa::kRef);
+}
+
+}  // namespace
+}  // namespace autarky
