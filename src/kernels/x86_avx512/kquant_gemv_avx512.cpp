@@ -1,0 +1,191 @@
+// Q4_K and Q6_K weights times Q8_K activations, one weight row at a time, for few tokens
+// (decode). Each super-block of a row is unpacked to 256 unsigned bytes once and multiplied with
+// up to four tokens with VNNI (vpdpbusd: u8 weights x s8 activations, 4 products per int32 lane).
+//
+// Sub-block scales are applied in integers: a vpdpbusd lane holds 4 products, at most
+// 4 * 63 * 128 in magnitude, which fits int16, so vpmaddwd against a lane-wise scale (low half of
+// each int32, high half zero) multiplies it exactly. Mins (Q4_K) and the -32 offset (Q6_K) come
+// from the activation block sums (Q8_K bsums), so they cost one vpmaddwd per super-block.
+//
+// Compiled with AVX-512 flags: no inline functions of shared headers (see kernel_sets.h).
+
+// GCC 12's AVX-512 headers build "undefined" vectors by self-initialisation, which its own
+// -Wuninitialized then reports from inside the intrinsics.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/x86_avx512/kquant_avx512.h"
+#include "tensor/blocks.h"
+
+namespace autarky::avx512 {
+
+namespace {
+
+float half_to_float(std::uint16_t h) { return _cvtsh_ss(h); }
+
+// Q4_K's 12 packed bytes to eight 6-bit scales and eight 6-bit mins (layout in blocks.h).
+void unpack_q4_k_scales(const std::uint8_t* packed, std::uint8_t* scales, std::uint8_t* mins) {
+  std::uint32_t a, b, c;
+  std::memcpy(&a, packed, 4);
+  std::memcpy(&b, packed + 4, 4);
+  std::memcpy(&c, packed + 8, 4);
+  const std::uint32_t s_lo = a & 0x3f3f3f3fu;
+  const std::uint32_t m_lo = b & 0x3f3f3f3fu;
+  const std::uint32_t s_hi = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
+  const std::uint32_t m_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
+  std::memcpy(scales, &s_lo, 4);
+  std::memcpy(scales + 4, &s_hi, 4);
+  std::memcpy(mins, &m_lo, 4);
+  std::memcpy(mins + 4, &m_hi, 4);
+}
+
+// Permutation indices: lane l takes entry first + l / lanes_per_entry (the scales of one
+// 64-weight group spread over the vpdpbusd lanes that hold its sub-blocks).
+__m512i spread_index(int first, int lanes_per_entry) {
+  alignas(64) std::int32_t idx[16];
+  for (int l = 0; l < 16; ++l) idx[l] = first + l / lanes_per_entry;
+  return _mm512_load_si512(idx);
+}
+
+float sum_lanes(__m512 v) { return _mm512_reduce_add_ps(v); }
+float sum_lanes(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  return _mm_cvtss_f32(_mm_hadd_ps(_mm_hadd_ps(s, s), _mm_hadd_ps(s, s)));
+}
+
+// One Q4_K row against NT tokens; out[t] = dot(row, token t).
+template <int NT>
+void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  __m512 acc[NT];
+  __m256 min_acc[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    min_acc[t] = _mm256_setzero_ps();
+  }
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  __m512i spread[4];
+  for (int g = 0; g < 4; ++g) spread[g] = spread_index(2 * g, 8);  // sub-blocks 2g, 2g+1
+  for (std::int64_t b = 0; b < n_blocks; ++b) {
+    const BlockQ4_K& blk = w[b];
+    alignas(16) std::uint8_t sc[16], mn[16];
+    unpack_q4_k_scales(blk.scales, sc, mn);
+    const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    __m512i q[4], scale[4];
+    for (int g = 0; g < 4; ++g) {
+      const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g));
+      const __m256i lo = _mm256_and_si256(packed, nibble);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+      q[g] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // weights 64g .. 64g+63
+      scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
+    }
+    const __m128i mn8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn));
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));  // each min twice
+    const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = x[t][b];
+      __m512i isum = _mm512_setzero_si512();
+      for (int g = 0; g < 4; ++g) {
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], _mm512_loadu_si512(a.qs + 64 * g));
+        isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, scale[g]));
+      }
+      const __m256i m = _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * a.d), acc[t]);
+      min_acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_set1_ps(dmin * a.d), min_acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = sum_lanes(acc[t]) - sum_lanes(min_acc[t]);
+}
+
+// One Q6_K row against NT tokens.
+template <int NT>
+void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  const __m512i nibble = _mm512_set1_epi8(0x0f);
+  const __m512i two_bits = _mm512_set1_epi8(0x03);
+  // qh holds four 2-bit fields per byte; the lower 32 bytes of a group take field 2k, the upper
+  // field 2k + 1 (k = 0 for the low nibbles of ql, 1 for the high ones).
+  const __m512i shift_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+  const __m512i shift_hi = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+  const __m512i low16 = _mm512_set1_epi32(0xffff);
+  __m512i spread[4];
+  for (int g = 0; g < 4; ++g) spread[g] = spread_index(4 * g, 4);  // sub-blocks 4g .. 4g+3
+  for (std::int64_t b = 0; b < n_blocks; ++b) {
+    const BlockQ6_K& blk = w[b];
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));
+    const __m512i sc32 = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), low16);  // int16 in the low half
+    __m512i q[4], scale[4];
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = _mm512_loadu_si512(blk.ql + 64 * h);
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h)));
+      const __m512i top_lo = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shift_lo), two_bits), 4);
+      const __m512i top_hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shift_hi), two_bits), 4);
+      q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, nibble), top_lo);  // weights 128h .. 128h+63
+      q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), top_hi);
+    }
+    for (int g = 0; g < 4; ++g) scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+    const float d = half_to_float(blk.d);
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_K& a = x[t][b];
+      __m512i isum = _mm512_setzero_si512();
+      for (int g = 0; g < 4; ++g) {
+        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], _mm512_loadu_si512(a.qs + 64 * g));
+        isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, scale[g]));
+      }
+      // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
+      const __m256i offset = _mm256_slli_epi32(
+          _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 5);
+      isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(offset));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * a.d), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = sum_lanes(acc[t]);
+}
+
+template <typename Block, void (*Row1)(const Block*, const BlockQ8_K* const*, std::int64_t, float*),
+          void (*Row2)(const Block*, const BlockQ8_K* const*, std::int64_t, float*),
+          void (*Row3)(const Block*, const BlockQ8_K* const*, std::int64_t, float*),
+          void (*Row4)(const Block*, const BlockQ8_K* const*, std::int64_t, float*)>
+void rows_by_token_groups(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,
+                          std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,
+                          std::int64_t row_end) {
+  const std::int64_t n_blocks = w.n_in / kQK_K;
+  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
+    const std::int64_t nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
+    const BlockQ8_K* xs[4];
+    for (std::int64_t t = 0; t < nt; ++t)
+      xs[t] = reinterpret_cast<const BlockQ8_K*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes);
+    for (std::int64_t o = row_begin; o < row_end; ++o) {
+      const auto* row = reinterpret_cast<const Block*>(w.data + static_cast<std::uint64_t>(o) * w.row_bytes);
+      float out[4];
+      switch (nt) {
+        case 1: Row1(row, xs, n_blocks, out); break;
+        case 2: Row2(row, xs, n_blocks, out); break;
+        case 3: Row3(row, xs, n_blocks, out); break;
+        default: Row4(row, xs, n_blocks, out); break;
+      }
+      for (std::int64_t t = 0; t < nt; ++t) y[(t0 + t) * y_stride + o] = out[t];
+    }
+  }
+}
+
+}  // namespace
+
+void q4_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows_by_token_groups<BlockQ4_K, q4_k_row<1>, q4_k_row<2>, q4_k_row<3>, q4_k_row<4>>(
+      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void q6_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows_by_token_groups<BlockQ6_K, q6_k_row<1>, q6_k_row<2>, q6_k_row<3>, q6_k_row<4>>(
+      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+}  // namespace autarky::avx512
