@@ -5,6 +5,7 @@
 
 #if defined(AUTARKY_X86_KERNELS)
 #include "kernels/x86_avx512/kquant_avx512.h"
+#include "kernels/x86_avx512/legacy_quant_avx512.h"
 #endif
 
 namespace autarky::kernel_sets {
@@ -18,7 +19,18 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations (VNNI).
   static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k_gemv, 1};
   static constexpr MatmulKernel kQ6_K{"avx512_q6_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q6_k_q8_k_gemv, 1};
+  // 32-weight block types against Q8_0 activations, 16-row panels (VNNI).
+  static constexpr MatmulKernel kQ8_0{"avx512_q8_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q8_0_q8_0_panels, 16};
+  static constexpr MatmulKernel kQ4_0{"avx512_q4_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q4_0_q8_0_panels, 16};
+  static constexpr MatmulKernel kQ4_1{"avx512_q4_1_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q4_1_q8_0_panels, 16};
+  static constexpr MatmulKernel kQ5_0{"avx512_q5_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q5_0_q8_0_panels, 16};
+  static constexpr MatmulKernel kQ5_1{"avx512_q5_1_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q5_1_q8_0_panels, 16};
   switch (type) {
+    case DType::Q8_0: return &kQ8_0;
+    case DType::Q4_0: return &kQ4_0;
+    case DType::Q4_1: return &kQ4_1;
+    case DType::Q5_0: return &kQ5_0;
+    case DType::Q5_1: return &kQ5_1;
     case DType::Q4_K: return &kQ4_K;
     case DType::Q6_K: return &kQ6_K;
     default: return nullptr;

@@ -1,0 +1,286 @@
+// AVX-512 VNNI matmul for the 32-weight "legacy" block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1)
+// against activations quantized to Q8_0 (one fp16 scale per 32 int8 values, as llama.cpp does).
+//
+// Layout: weights are repacked on the fly, per panel of 16 output rows and a chunk of blocks,
+// into the shape vpdpbusd wants: for block b and k in 0..7, one 64-byte vector whose lane r holds
+// the 4 weights 4k..4k+3 of row r as unsigned bytes. Activations stay in their Q8_0 rows and
+// are broadcast 4 bytes at a time, so one vpdpbusd does 4 multiply-adds for each of 16 rows and
+// the 8 of them give the 16 rows' exact int32 block dot products with no horizontal sums. The
+// panel (<= 32 KiB) stays in L1 and is reused by every token, so for prefill the repacking is
+// amortised over hundreds of tokens; for decode it costs a few instructions per 32 weights,
+// well under the time the weights take to arrive from memory.
+//
+// Signedness (vpdpbusd multiplies unsigned by signed bytes): every type is stored as an unsigned
+// code u = q + c with a per-type offset c (Q8_0: int8 q xor 0x80, i.e. c = 128; Q4_0: c = 8 on
+// the [-8, 7] values, i.e. the raw nibble; Q5_0: c = 16; Q4_1/Q5_1 codes are already unsigned
+// with c = 0 and a separate min). Then sum q * a = sum u * a - c * sum a, and sum a of each
+// activation block is computed once per call, so the correction -c * sum a is simply the value
+// the int32 accumulator starts from: it costs nothing per row. Types with a min (x = d q + m)
+// add m * d_a * sum a per block with one more FMA.
+
+#include <immintrin.h>
+
+// GCC 12 reports the deliberately undefined source vector inside some AVX-512 intrinsics
+// (_mm512_undefined_*) as "may be used uninitialized" once they are inlined here.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/scratch.h"
+#include "kernels/x86_avx512/legacy_quant_avx512.h"
+#include "tensor/blocks.h"
+
+namespace autarky::avx512 {
+namespace {
+
+using kernels::ScratchSlot;
+using kernels::thread_scratch;
+
+constexpr int kPanelRows = 16;    // one zmm of int32 / float lanes
+constexpr int kTileTokens = 8;    // tokens sharing each loaded weight vector
+constexpr int kChunkBlocks = 64;  // blocks per repacked panel chunk: 64 * 512 B = 32 KiB (L1)
+
+// What the kernel needs per activation block besides its int8 codes.
+struct ActivationBlockInfo {
+  std::int32_t start;  // initial int32 accumulator: -c * sum(a) (types with a min: sum(a))
+  float d;             // activation scale
+};
+
+// Per-type layout and code offset. Offsets are in bytes inside one block.
+struct Q8_0Layout {
+  static constexpr int kBytes = sizeof(BlockQ8_0), kQs = 2, kMin = -1, kQh = -1, kOffset = 128;
+  static constexpr bool kNibbles = false;
+};
+struct Q4_0Layout {
+  static constexpr int kBytes = sizeof(BlockQ4_0), kQs = 2, kMin = -1, kQh = -1, kOffset = 8;
+  static constexpr bool kNibbles = true;
+};
+struct Q4_1Layout {
+  static constexpr int kBytes = sizeof(BlockQ4_1), kQs = 4, kMin = 2, kQh = -1, kOffset = 0;
+  static constexpr bool kNibbles = true;
+};
+struct Q5_0Layout {
+  static constexpr int kBytes = sizeof(BlockQ5_0), kQs = 6, kMin = -1, kQh = 2, kOffset = 16;
+  static constexpr bool kNibbles = true;
+};
+struct Q5_1Layout {
+  static constexpr int kBytes = sizeof(BlockQ5_1), kQs = 8, kMin = 2, kQh = 4, kOffset = 0;
+  static constexpr bool kNibbles = true;
+};
+
+inline std::int32_t load_i32(const void* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Scale, (start, d) of every activation block: info[t * nb + b].
+void compute_activation_info(const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                             std::int64_t nb, int offset, bool has_min, ActivationBlockInfo* info) {
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    const std::uint8_t* row = x + static_cast<std::uint64_t>(t) * x_row_bytes;
+    for (std::int64_t b = 0; b < nb; ++b) {
+      const std::uint8_t* blk = row + b * sizeof(BlockQ8_0);
+      std::uint16_t d16;
+      std::memcpy(&d16, blk, 2);
+      // Sum of the int8 codes: sum of (code + 128) by psadbw, minus 32 * 128.
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+      const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(q, flip), _mm256_setzero_si256());
+      const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+      const std::int32_t sum =
+          static_cast<std::int32_t>(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128;
+      info[t * nb + b] = {has_min ? sum : -offset * sum, _cvtsh_ss(d16)};
+    }
+  }
+}
+
+// Repacks blocks [b0, b0 + n_blocks) of 16 rows starting at `rows` (rows beyond n_valid repeat
+// the last valid one) into codes [n_blocks][8][16 lanes][4 bytes], scales and mins [n_blocks][16].
+template <class L>
+void pack_panel(const std::uint8_t* rows, std::uint64_t row_bytes, int n_valid, std::int64_t b0, int n_blocks,
+                std::uint8_t* codes, float* scales, float* mins) {
+  alignas(64) std::int32_t offsets[kPanelRows];
+  for (int r = 0; r < kPanelRows; ++r) {
+    offsets[r] = static_cast<std::int32_t>(static_cast<std::uint64_t>(r < n_valid ? r : n_valid - 1) * row_bytes);
+  }
+  const __m512i index = _mm512_load_si512(offsets);
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+  for (int j = 0; j < n_blocks; ++j) {
+    const std::uint8_t* blk = rows + (b0 + j) * L::kBytes;
+    // 4-byte gathers of 2-byte fp16 fields read 2 bytes more, still inside the block.
+    const __m512i d = _mm512_i32gather_epi32(index, blk, 1);
+    _mm512_store_ps(scales + j * kPanelRows, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
+    if constexpr (L::kMin >= 0) {
+      const __m512i m = _mm512_i32gather_epi32(index, blk + L::kMin, 1);
+      _mm512_store_ps(mins + j * kPanelRows, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(m)));
+    }
+    std::uint8_t* out = codes + j * 8 * 64;
+    if constexpr (!L::kNibbles) {
+      const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+      for (int k = 0; k < 8; ++k) {
+        const __m512i q = _mm512_i32gather_epi32(index, blk + L::kQs + 4 * k, 1);
+        _mm512_store_si512(out + k * 64, _mm512_xor_si512(q, flip));
+      }
+    } else {
+      __m512i high_bits = _mm512_setzero_si512();
+      if constexpr (L::kQh >= 0) high_bits = _mm512_i32gather_epi32(index, blk + L::kQh, 1);
+      for (int k = 0; k < 4; ++k) {
+        // Byte i of qs holds weight i (low nibble) and weight i + 16 (high nibble).
+        const __m512i q = _mm512_i32gather_epi32(index, blk + L::kQs + 4 * k, 1);
+        __m512i lo = _mm512_and_si512(q, low_nibbles);
+        __m512i hi = _mm512_and_si512(_mm512_srli_epi32(q, 4), low_nibbles);
+        if constexpr (L::kQh >= 0) {
+          // Fifth bits of weights 4k..4k+3 (bits 4k.. of qh) and 4k+16..: spread 4 bits into the
+          // bit 4 of 4 bytes. Multiplying by 1 + 2^7 + 2^14 + 2^21 moves bit i to bit 8i
+          // (copies do not overlap, so no carries); the mask keeps those.
+          const __m512i spread = _mm512_set1_epi32(0x00204081);
+          const __m512i pick = _mm512_set1_epi32(0x01010101);
+          const __m512i bits_lo = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k), _mm512_set1_epi32(0xF));
+          const __m512i bits_hi = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k + 16), _mm512_set1_epi32(0xF));
+          lo = _mm512_or_si512(lo, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_lo, spread), pick), 4));
+          hi = _mm512_or_si512(hi, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_hi, spread), pick), 4));
+        }
+        _mm512_store_si512(out + k * 64, lo);
+        _mm512_store_si512(out + (k + 4) * 64, hi);
+      }
+    }
+  }
+}
+
+// y rows of T tokens for one 16-row panel chunk: accumulates into acc[T] (16 floats each).
+template <int T, bool kHasMin>
+inline void panel_tile(const std::uint8_t* codes, const float* scales, const float* mins, int n_blocks,
+                       const std::uint8_t* const* x_blocks, const ActivationBlockInfo* const* info, __m512* acc) {
+  for (int j = 0; j < n_blocks; ++j) {
+    const std::uint8_t* c = codes + j * 8 * 64;
+    const __m512i w0 = _mm512_load_si512(c + 0 * 64), w1 = _mm512_load_si512(c + 1 * 64);
+    const __m512i w2 = _mm512_load_si512(c + 2 * 64), w3 = _mm512_load_si512(c + 3 * 64);
+    const __m512i w4 = _mm512_load_si512(c + 4 * 64), w5 = _mm512_load_si512(c + 5 * 64);
+    const __m512i w6 = _mm512_load_si512(c + 6 * 64), w7 = _mm512_load_si512(c + 7 * 64);
+    const __m512 dw = _mm512_load_ps(scales + j * kPanelRows);
+    for (int t = 0; t < T; ++t) {
+      const std::uint8_t* a = x_blocks[t] + j * sizeof(BlockQ8_0) + 2;
+      const ActivationBlockInfo& in = info[t][j];
+      __m512i s = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(in.start);
+      s = _mm512_dpbusd_epi32(s, w0, _mm512_set1_epi32(load_i32(a + 0)));
+      s = _mm512_dpbusd_epi32(s, w1, _mm512_set1_epi32(load_i32(a + 4)));
+      s = _mm512_dpbusd_epi32(s, w2, _mm512_set1_epi32(load_i32(a + 8)));
+      s = _mm512_dpbusd_epi32(s, w3, _mm512_set1_epi32(load_i32(a + 12)));
+      s = _mm512_dpbusd_epi32(s, w4, _mm512_set1_epi32(load_i32(a + 16)));
+      s = _mm512_dpbusd_epi32(s, w5, _mm512_set1_epi32(load_i32(a + 20)));
+      s = _mm512_dpbusd_epi32(s, w6, _mm512_set1_epi32(load_i32(a + 24)));
+      s = _mm512_dpbusd_epi32(s, w7, _mm512_set1_epi32(load_i32(a + 28)));
+      const __m512 d = _mm512_set1_ps(in.d);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, d), acc[t]);
+      if constexpr (kHasMin) {
+        const __m512 mw = _mm512_load_ps(mins + j * kPanelRows);
+        acc[t] = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(in.start))), acc[t]);
+      }
+    }
+  }
+}
+
+struct PanelJob {
+  const std::uint8_t* codes;
+  const float* scales;
+  const float* mins;
+  int n_blocks;
+  std::int64_t b0;
+  const std::uint8_t* x;
+  std::uint64_t x_row_bytes;
+  const ActivationBlockInfo* info;  // [n_tokens][nb]
+  std::int64_t nb;
+  float* y;                         // column r0 of token 0
+  std::int64_t y_stride;
+  __mmask16 lanes;                  // valid rows of the panel
+  bool first_chunk;                 // store (else add to) y
+};
+
+template <int T, bool kHasMin>
+void run_tokens(const PanelJob& job, std::int64_t t0) {
+  const std::uint8_t* x_blocks[T];
+  const ActivationBlockInfo* info[T];
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) {
+    x_blocks[t] = job.x + static_cast<std::uint64_t>(t0 + t) * job.x_row_bytes + job.b0 * sizeof(BlockQ8_0);
+    info[t] = job.info + (t0 + t) * job.nb + job.b0;
+    acc[t] = _mm512_setzero_ps();
+  }
+  panel_tile<T, kHasMin>(job.codes, job.scales, job.mins, job.n_blocks, x_blocks, info, acc);
+  for (int t = 0; t < T; ++t) {
+    float* out = job.y + (t0 + t) * job.y_stride;
+    const __m512 prev = job.first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(job.lanes, out);
+    _mm512_mask_storeu_ps(out, job.lanes, _mm512_add_ps(prev, acc[t]));
+  }
+}
+
+template <bool kHasMin>
+void run_all_tokens(const PanelJob& job, std::int64_t n_tokens) {
+  std::int64_t t = 0;
+  for (; t + kTileTokens <= n_tokens; t += kTileTokens) run_tokens<kTileTokens, kHasMin>(job, t);
+  switch (n_tokens - t) {
+    case 7: run_tokens<7, kHasMin>(job, t); break;
+    case 6: run_tokens<6, kHasMin>(job, t); break;
+    case 5: run_tokens<5, kHasMin>(job, t); break;
+    case 4: run_tokens<4, kHasMin>(job, t); break;
+    case 3: run_tokens<3, kHasMin>(job, t); break;
+    case 2: run_tokens<2, kHasMin>(job, t); break;
+    case 1: run_tokens<1, kHasMin>(job, t); break;
+    default: break;
+  }
+}
+
+template <class L>
+void matmul_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                 float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  constexpr bool kHasMin = L::kMin >= 0;
+  const std::int64_t nb = w.n_in / kQK;
+  auto* info = reinterpret_cast<ActivationBlockInfo*>(
+      thread_scratch(ScratchSlot::kActivationInfo, sizeof(ActivationBlockInfo) * nb * n_tokens));
+  compute_activation_info(x, x_row_bytes, n_tokens, nb, L::kOffset, kHasMin, info);
+
+  const int chunk = static_cast<int>(nb < kChunkBlocks ? nb : kChunkBlocks);
+  std::uint8_t* panel = thread_scratch(ScratchSlot::kPanel, static_cast<std::size_t>(chunk) * (8 * 64 + 2 * 64));
+  std::uint8_t* codes = panel;
+  float* scales = reinterpret_cast<float*>(panel + chunk * 8 * 64);
+  float* mins = scales + chunk * kPanelRows;
+
+  for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+    const int n_valid = static_cast<int>(row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows);
+    const std::uint8_t* rows = w.data + static_cast<std::uint64_t>(r0) * w.row_bytes;
+    for (std::int64_t b0 = 0; b0 < nb; b0 += chunk) {
+      const int n_blocks = static_cast<int>(nb - b0 < chunk ? nb - b0 : chunk);
+      pack_panel<L>(rows, w.row_bytes, n_valid, b0, n_blocks, codes, scales, mins);
+      const PanelJob job{codes, scales, mins, n_blocks, b0, x, x_row_bytes, info, nb, y + r0, y_stride,
+                         static_cast<__mmask16>((1u << n_valid) - 1), b0 == 0};
+      run_all_tokens<kHasMin>(job, n_tokens);
+    }
+  }
+}
+
+}  // namespace
+
+void q8_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  matmul_rows<Q8_0Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+void q4_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  matmul_rows<Q4_0Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+void q4_1_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  matmul_rows<Q4_1Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+void q5_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  matmul_rows<Q5_0Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+void q5_1_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  matmul_rows<Q5_1Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+}  // namespace autarky::avx512
