@@ -18,6 +18,7 @@
 #include <span>
 
 #include "compliance/secret_key.h"
+#include "sampling/sampler.h"
 
 namespace autarky::compliance {
 
@@ -54,14 +55,14 @@ class GreenList {
   std::uint64_t threshold_;
 };
 
-// A logit processor for the sampler chain. Stateless across calls; safe to share between
-// sessions that use the same key (apply() is const).
-class WatermarkProcessor {
+// A logit processor for the sampler chain (Sampler::add_processor). Stateless across calls; safe
+// to share between sessions that use the same key (apply() is const).
+class WatermarkProcessor final : public LogitProcessor {
  public:
   WatermarkProcessor(const SecretKey& provider_key, WatermarkParams params = {});
   // logits: [n_vocab], modified in place; previous_tokens: everything before the position being
   // sampled (prompt included); only the last one is used.
-  void apply(std::span<float> logits, std::span<const std::int32_t> previous_tokens) const;
+  void apply(std::span<float> logits, std::span<const std::int32_t> previous_tokens) const override;
   const WatermarkParams& params() const { return params_; }
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
+#include <utility>
 
 #include "base/error.h"
 
@@ -70,7 +71,13 @@ Sampler::Sampler(const SamplingParams& params, std::int64_t n_vocab) : params_(p
   if (!std::isfinite(params.temperature)) fail("--temp {} must be a finite number", params.temperature);
 }
 
+void Sampler::add_processor(std::shared_ptr<const LogitProcessor> processor) {
+  AUTARKY_ASSERT(processor != nullptr, "null logit processor");
+  processors_.push_back(std::move(processor));
+}
+
 void Sampler::accept(std::int32_t token) {
+  context_.push_back(token);
   if (params_.penalty_last_n == 0) return;
   recent_.push_back(token);
   while (recent_.size() > static_cast<std::size_t>(params_.penalty_last_n)) recent_.pop_front();
@@ -80,7 +87,13 @@ std::vector<TokenProb> Sampler::candidates(std::span<const float> logits) const 
   AUTARKY_ASSERT(static_cast<std::int64_t>(logits.size()) == n_vocab_, "{} logits for a vocabulary of {}", logits.size(),
                  n_vocab_);
   std::vector<TokenProb> c(logits.size());
-  for (std::size_t i = 0; i < logits.size(); ++i) c[i] = {static_cast<std::int32_t>(i), logits[i], 0.0f};
+  if (processors_.empty()) {
+    for (std::size_t i = 0; i < logits.size(); ++i) c[i] = {static_cast<std::int32_t>(i), logits[i], 0.0f};
+  } else {
+    std::vector<float> processed(logits.begin(), logits.end());  // [n_vocab]
+    for (const auto& p : processors_) p->apply(processed, context_);
+    for (std::size_t i = 0; i < processed.size(); ++i) c[i] = {static_cast<std::int32_t>(i), processed[i], 0.0f};
+  }
 
   const bool penalise = params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f ||
                         params_.frequency_penalty != 0.0f;

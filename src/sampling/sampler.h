@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <random>
 #include <span>
 #include <vector>
@@ -32,6 +33,16 @@ struct TokenProb {
   float p;  // filled by the chain's final softmax
 };
 
+// Rewrites next-token logits [n_vocab] in place before the chain runs (e.g. the compliance
+// watermark's green-list bias). `context`: every token accepted so far (prompt included), oldest
+// first. apply() is const so that one processor (and its key) can be shared by many Samplers,
+// e.g. one per request of a batch; a processor must not keep per-request state.
+class LogitProcessor {
+ public:
+  virtual ~LogitProcessor() = default;
+  virtual void apply(std::span<float> logits, std::span<const std::int32_t> context) const = 0;
+};
+
 class Sampler {
  public:
   // Validates parameters (Error naming the flag value when out of range).
@@ -43,9 +54,16 @@ class Sampler {
   // first. For greedy sampling this is the single argmax token.
   std::vector<TokenProb> distribution(std::span<const float> logits) const;
 
-  // Records a token of the context (prompt or generated) for the penalties.
+  // Processors run in the order added, on a copy of the logits, before penalties and
+  // truncation, in sample() and distribution() alike (so greedy decoding sees them too).
+  void add_processor(std::shared_ptr<const LogitProcessor> processor);
+
+  // Records a token of the context (prompt or generated) for the penalties and the processors.
   void accept(std::int32_t token);
-  void reset_history() { recent_.clear(); }
+  void reset_history() {
+    recent_.clear();
+    context_.clear();
+  }
   const SamplingParams& params() const { return params_; }
 
  private:
@@ -54,6 +72,8 @@ class Sampler {
   SamplingParams params_;
   std::int64_t n_vocab_;
   std::deque<std::int32_t> recent_;  // last penalty_last_n accepted tokens
+  std::vector<std::shared_ptr<const LogitProcessor>> processors_;
+  std::vector<std::int32_t> context_;  // all accepted tokens, for the processors
   std::mt19937_64 rng_;
 };
 

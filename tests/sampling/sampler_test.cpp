@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <random>
 
@@ -176,6 +177,50 @@ TEST(Sampler, RejectsOutOfRangeParameters) {
   p = SamplingParams{};
   p.repeat_penalty = 0.0f;
   EXPECT_THROW(Sampler(p, 10), Error);
+}
+
+// A processor that boosts the token after the last accepted one (mod n) and records the context
+// it was given: the hook must run before the chain, see every accepted token, and leave the
+// caller's logits alone.
+class BoostNextProcessor final : public LogitProcessor {
+ public:
+  explicit BoostNextProcessor(std::vector<std::vector<std::int32_t>>* seen) : seen_(seen) {}
+  void apply(std::span<float> logits, std::span<const std::int32_t> context) const override {
+    seen_->emplace_back(context.begin(), context.end());
+    const std::size_t target = context.empty() ? 0 : (static_cast<std::size_t>(context.back()) + 1) % logits.size();
+    logits[target] += 100.0f;
+  }
+
+ private:
+  std::vector<std::vector<std::int32_t>>* seen_;
+};
+
+TEST(Sampler, LogitProcessorsRunBeforeTheChainInGreedyAndSampledDecoding) {
+  const auto logits = random_logits(64, 9);
+  const auto original = logits;
+  for (float temp : {0.0f, 0.9f}) {
+    std::vector<std::vector<std::int32_t>> seen;
+    SamplingParams p;  // default chain: top-k/top-p/min-p would drop the target without the boost
+    p.temperature = temp;
+    Sampler s(p, 64);
+    s.accept(10);  // before the processor is added: still part of its context
+    s.add_processor(std::make_shared<BoostNextProcessor>(&seen));
+    s.accept(20);
+    EXPECT_EQ(s.sample(logits), 21) << temp;
+    auto d = s.distribution(logits);
+    ASSERT_FALSE(d.empty());
+    EXPECT_EQ(d[0].id, 21);
+    EXPECT_GT(d[0].p, 0.99f);
+    s.accept(21);
+    EXPECT_EQ(s.sample(logits), 22);
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[0], (std::vector<std::int32_t>{10, 20}));
+    EXPECT_EQ(seen[2], (std::vector<std::int32_t>{10, 20, 21}));
+    s.reset_history();
+    EXPECT_EQ(s.sample(logits), 0);  // empty context: the processor boosts token 0
+    EXPECT_TRUE(seen.back().empty());
+  }
+  EXPECT_EQ(logits, original);
 }
 
 }  // namespace
