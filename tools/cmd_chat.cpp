@@ -1,7 +1,9 @@
 // `autarky chat -m MODEL`: an interactive conversation. Each turn renders the whole conversation
 // with the model's chat template, tokenizes it, and evaluates only what the KV cache does not
 // already hold (the longest common prefix with the session's history is kept), so earlier turns
-// are not re-read.
+// are not re-read. Every reply carries the explicit label (compliance flags as for `run`), is
+// watermarked with --watermark-key, and gets an audit record with --audit-log; the label is not
+// part of the conversation the model sees.
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 
 #include "base/error.h"
 #include "command.h"
+#include "compliance_flags.h"
 #include "engine/generate.h"
 #include "inference_flags.h"
 #include "model/model.h"
@@ -25,6 +28,7 @@ namespace {
 struct ChatOptions {
   ModelFlags model;
   SamplingFlags sampling;
+  ComplianceFlags compliance;
   std::string system;
   std::int64_t n_predict = -1;
 };
@@ -50,6 +54,8 @@ int run_chat(ChatOptions& o) {
   Session session(model, pool, context_size(o.model, model.config().n_ctx_train));
   resolve_seed(o.sampling);
   Sampler sampler(o.sampling.params, model.config().n_vocab);
+  Compliance compliance = make_compliance(o.compliance);
+  if (compliance.watermark) sampler.add_processor(compliance.watermark);
 
   ChatTemplateOptions topts;
   topts.add_generation_prompt = true;
@@ -97,14 +103,19 @@ int run_chat(ChatOptions& o) {
     std::span<const std::int32_t> fresh(all.data() + keep, all.size() - keep);
 
     text::StreamingDecoder decoder(*tokenizer, /*strip_leading_space=*/true);
+    compliance::LabelledResponse label = compliance.labeler.start();
+    write_out(label.begin());
     std::string reply;
     auto sink = [&](std::string_view t) {
+      label.feed(t);
       reply += t;
       write_out(t);
     };
     GenerateResult r = generate(
         session, sampler, fresh, g, [&](std::int32_t id) { return decoder.push(id); }, sink);
     if (r.reason != StopReason::kStopString) sink(decoder.finish());
+    write_out(label.finish());
+    label.audit("cli", all.size(), r.tokens.size());
     std::fprintf(stderr, "\n[%zu new prompt tokens (%zu reused) %.1f tok/s, %zu generated %.1f tok/s, %s]",
                  fresh.size(), keep, fresh.size() / std::max(r.prompt_seconds, 1e-9), r.tokens.size(),
                  r.tokens.size() / std::max(r.generate_seconds, 1e-9), stop_reason_name(r.reason));
@@ -118,6 +129,7 @@ const RegisterCommand kChat{"chat", "Interactive chat with the model's chat temp
                               auto o = std::make_shared<ChatOptions>();
                               add_model_flags(app, o->model);
                               add_sampling_flags(app, o->sampling);
+                              add_compliance_flags(app, o->compliance, /*with_output=*/false);
                               app.add_option("-s,--system", o->system, "System message");
                               app.add_option("-n,--n-predict", o->n_predict, "Max tokens per reply; -1 = no limit");
                               return [o] { return run_chat(*o); };

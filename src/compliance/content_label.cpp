@@ -31,6 +31,7 @@ SecretKey label_key(const SecretKey& provider_key) { return provider_key.derive(
 std::string LabelPolicy::notice() const {
   if (!explicit_text.empty()) return explicit_text;
   if (language == "zh" || language.starts_with("zh-")) return "人工智能生成";
+  if (language == "both") return "人工智能生成 / AI-generated";
   return "AI-generated";
 }
 
@@ -94,19 +95,25 @@ std::string new_produce_id() {
          hex.substr(20);
 }
 
-nlohmann::json make_label_for_digest(const Digest256& content_sha256, const LabelPolicy& policy,
-                                     const SecretKey& provider_key, const std::string& produce_id) {
-  const std::string label = "1";
-  SecretKey key = label_key(provider_key);
-  Digest256 mac = hmac_sha256(key.bytes(), as_bytes(mac_payload(content_sha256, label, policy.content_producer, produce_id)));
+nlohmann::json make_unkeyed_label(const LabelPolicy& policy, const std::string& produce_id) {
   nlohmann::json j = nlohmann::json::object();
-  j["Label"] = label;
+  j["Label"] = "1";
   j["ContentProducer"] = policy.content_producer;
   j["ProduceID"] = produce_id;
-  j["ReservedCode1"] = fmt::format("{}:{}:{}", kCodePrefix, provider_key.key_id(), to_base64(mac));
+  j["ReservedCode1"] = "";
   j["ContentPropagator"] = policy.content_propagator;
   j["PropagateID"] = policy.content_propagator.empty() ? std::string() : produce_id;
   j["ReservedCode2"] = "";
+  return j;
+}
+
+nlohmann::json make_label_for_digest(const Digest256& content_sha256, const LabelPolicy& policy,
+                                     const SecretKey& provider_key, const std::string& produce_id) {
+  nlohmann::json j = make_unkeyed_label(policy, produce_id);
+  SecretKey key = label_key(provider_key);
+  Digest256 mac = hmac_sha256(key.bytes(), as_bytes(mac_payload(content_sha256, j["Label"].get<std::string>(),
+                                                                 policy.content_producer, produce_id)));
+  j["ReservedCode1"] = fmt::format("{}:{}:{}", kCodePrefix, provider_key.key_id(), to_base64(mac));
   return j;
 }
 
@@ -136,7 +143,7 @@ bool verify_label(std::string_view content, const nlohmann::json& label, const S
   return equal_constant_time(mac, expected);
 }
 
-LabelStream::LabelStream(LabelPolicy policy, const SecretKey& provider_key, std::string produce_id)
+LabelStream::LabelStream(LabelPolicy policy, std::optional<SecretKey> provider_key, std::string produce_id)
     : policy_(std::move(policy)), key_(provider_key), produce_id_(std::move(produce_id)) {}
 
 std::string LabelStream::begin() {
@@ -158,7 +165,9 @@ std::string LabelStream::finish() {
   std::string suffix = policy_.suffix();
   hash_.update(suffix);
   digest_ = hash_.finish();
-  if (policy_.implicit_label) label_ = make_label_for_digest(digest_, policy_, key_, produce_id_);
+  if (policy_.implicit_label) {
+    label_ = key_ ? make_label_for_digest(digest_, policy_, *key_, produce_id_) : make_unkeyed_label(policy_, produce_id_);
+  }
   return suffix;
 }
 

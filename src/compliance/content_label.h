@@ -34,7 +34,7 @@ struct LabelPolicy {
   bool explicit_label = true;
   std::string explicit_text;        // empty: the default for `language`
   LabelPosition position = LabelPosition::kStart;
-  std::string language = "en";      // "en" -> "AI-generated", "zh" -> "人工智能生成"
+  std::string language = "en";      // "en" -> "AI-generated", "zh" -> "人工智能生成", "both" -> both
   std::string separator = "\n";     // between the notice and the text
   bool implicit_label = true;
   std::string content_producer = "autarky";
@@ -61,6 +61,9 @@ nlohmann::json make_label(std::string_view content, const LabelPolicy& policy, c
                           const std::string& produce_id);
 nlohmann::json make_label_for_digest(const Digest256& content_sha256, const LabelPolicy& policy,
                                      const SecretKey& provider_key, const std::string& produce_id);
+// Without a provider key: the same fields with ReservedCode1 empty (nobody can later prove the
+// text came unaltered from this provider; the label itself is still complete).
+nlohmann::json make_unkeyed_label(const LabelPolicy& policy, const std::string& produce_id);
 
 // True if `label` is a well-formed implicit label whose ReservedCode1 was made with this key over
 // exactly this content and these producer fields.
@@ -68,10 +71,10 @@ bool verify_label(std::string_view content, const nlohmann::json& label, const S
 
 // Streaming: emit begin() before the first chunk, pass every chunk through feed(), emit finish()'s
 // suffix after the last; the implicit label is computed at the end over everything emitted,
-// without keeping the text.
+// without keeping the text. Without a provider key the label's ReservedCode1 is empty.
 class LabelStream {
  public:
-  LabelStream(LabelPolicy policy, const SecretKey& provider_key, std::string produce_id = new_produce_id());
+  LabelStream(LabelPolicy policy, std::optional<SecretKey> provider_key, std::string produce_id = new_produce_id());
 
   std::string begin();
   void feed(std::string_view chunk);
@@ -82,7 +85,7 @@ class LabelStream {
 
  private:
   LabelPolicy policy_;
-  SecretKey key_;
+  std::optional<SecretKey> key_;
   std::string produce_id_;
   Sha256 hash_;
   Digest256 digest_{};

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "base/error.h"
@@ -153,6 +154,15 @@ VerifyResult verify_model(const std::string& model_path, const std::string& mani
     r.reason = e.what();
     return r;
   }
+}
+
+VerifyResult require_verified_model(const std::string& model_path, const std::string& manifest_path,
+                                    const std::string& pubkey_path, bool use_cache) {
+  std::optional<HashCache> cache;
+  if (use_cache) cache.emplace(HashCache::default_path());
+  VerifyResult r = verify_model(model_path, manifest_path, pubkey_path, cache ? &*cache : nullptr);
+  if (!r.ok) fail("REFUSED: {}: {} (manifest {}, key {})", model_path, r.reason, manifest_path, pubkey_path);
+  return r;
 }
 
 }  // namespace autarky::compliance

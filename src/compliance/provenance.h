@@ -57,4 +57,10 @@ VerifyResult verify_model(const std::string& model_path, const ModelManifest& ma
 VerifyResult verify_model(const std::string& model_path, const std::string& manifest_path,
                           const std::string& pubkey_path, const HashCache* cache);
 
+// For `serve --verify-manifest MANIFEST --pubkey PEM`: verifies with the user's hash cache
+// (HashCache::default_path(), unless use_cache is false) and throws autarky::Error
+// "REFUSED: <model>: <reason>" when the model does not verify; returns the result when it does.
+VerifyResult require_verified_model(const std::string& model_path, const std::string& manifest_path,
+                                    const std::string& pubkey_path, bool use_cache = true);
+
 }  // namespace autarky::compliance

@@ -77,6 +77,27 @@ TEST(Provenance, OneChangedByteIsRefused) {
   EXPECT_NE(r.reason.find("modified"), std::string::npos) << r.reason;
 }
 
+TEST(Provenance, RequireVerifiedModelThrowsRefusalForTamperedFile) {
+  test::TempDir dir;
+  Keys keys = make_openssl_keys(dir, "signer");
+  std::string model = make_model(dir, 200000);
+  const std::string manifest = (dir / "m.json").string();
+  write_manifest(manifest, sign_model(model, Ed25519Key::load_private_pem(keys.priv), "p", nullptr));
+  EXPECT_TRUE(require_verified_model(model, manifest, keys.pub, /*use_cache=*/false).ok);
+  auto bytes = test::read_bytes(model);
+  bytes[777] ^= 0x80;
+  test::write_bytes(model, bytes);
+  try {
+    require_verified_model(model, manifest, keys.pub, /*use_cache=*/false);
+    ADD_FAILURE() << "a tampered model was accepted";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("REFUSED"), std::string::npos) << what;
+    EXPECT_NE(what.find("modified"), std::string::npos) << what;
+    EXPECT_NE(what.find(model), std::string::npos) << what;
+  }
+}
+
 TEST(Provenance, TruncatedFileIsRefusedBySize) {
   test::TempDir dir;
   Keys keys = make_openssl_keys(dir, "signer");
