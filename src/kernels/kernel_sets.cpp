@@ -17,8 +17,9 @@ const MatmulKernel* avx2(DType, const CpuFeatures&) { return nullptr; }
 
 const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations (VNNI).
-  static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k_gemv, 1};
-  static constexpr MatmulKernel kQ6_K{"avx512_q6_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q6_k_q8_k_gemv, 1};
+  static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k, 16};
+  static constexpr MatmulKernel kQ6_K{"avx512_q6_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q6_k_q8_k, 16};
+
   // 32-weight block types against Q8_0 activations, 16-row panels (VNNI).
   static constexpr MatmulKernel kQ8_0{"avx512_q8_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q8_0_q8_0_panels, 16};
   static constexpr MatmulKernel kQ4_0{"avx512_q4_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q4_0_q8_0_panels, 16};

@@ -8,6 +8,13 @@
 
 namespace autarky::avx512 {
 
+// The table's kernels: the row-interleaved micro-kernel (kquant_gemm_avx512.cpp) for prompts,
+// the one-row-at-a-time path below for few tokens. Row shares should be multiples of 16.
+void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+void q6_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+
 // One weight row at a time, tokens in groups of four: for decode (few tokens).
 void q4_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
