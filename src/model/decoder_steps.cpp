@@ -42,14 +42,47 @@ void rmsnorm_heads(float* x, std::int64_t n_vectors, std::int64_t head_dim, cons
   for (std::int64_t i = 0; i < n_vectors; ++i) ref::rmsnorm(x + i * head_dim, weight, head_dim, eps, x + i * head_dim);
 }
 
-void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il, std::int64_t n_tokens,
-            std::int64_t pos0) {
+void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il, std::int64_t row0,
+            std::int64_t n_tokens, std::int64_t pos0) {
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
-  cache.store(il, pos0, n_tokens, s.k.data(), s.v.data());
+  cache.store(il, pos0, n_tokens, s.k.data() + row0 * cache.shape().k_width, s.v.data() + row0 * cache.shape().v_width);
   ref::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v,
                             1.0f / std::sqrt(static_cast<float>(c.head_dim_k))};
-  ref::attention(ctx.pool, shape, s.q.data(), n_tokens, pos0, cache.k(il, 0), cache.v(il, 0), s.att.data());
+  ref::attention(ctx.pool, shape, s.q.data() + row0 * c.n_head * c.head_dim_k, n_tokens, pos0, cache.k(il, 0),
+                 cache.v(il, 0), s.att.data() + row0 * c.n_head * c.head_dim_v);
+}
+
+std::int64_t batch_tokens(std::span<const SequenceChunk> batch) {
+  std::int64_t n = 0;
+  for (const SequenceChunk& c : batch) n += static_cast<std::int64_t>(c.tokens.size());
+  return n;
+}
+
+void embed_batch(const Model& m, std::span<const SequenceChunk> batch, float* x) {
+  const std::int64_t n_embd = m.config().n_embd;
+  for (const SequenceChunk& c : batch) {
+    embed(m, c.tokens, x);
+    x += static_cast<std::int64_t>(c.tokens.size()) * n_embd;
+  }
+}
+
+void rope_batch(const Model& m, std::span<const SequenceChunk> batch, float* x, std::int64_t n_heads,
+                std::int64_t head_dim) {
+  for (const SequenceChunk& c : batch) {
+    const auto n = static_cast<std::int64_t>(c.tokens.size());
+    rope_rows(m, x, n, n_heads, head_dim, c.pos0);
+    x += n * n_heads * head_dim;
+  }
+}
+
+void attend_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, std::int64_t il) {
+  std::int64_t row0 = 0;
+  for (const SequenceChunk& c : batch) {
+    const auto n = static_cast<std::int64_t>(c.tokens.size());
+    attend(m, ctx, *c.cache, il, row0, n, c.pos0);
+    row0 += n;
+  }
 }
 
 void attn_output(ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens, std::int64_t n_embd) {
@@ -69,14 +102,21 @@ void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std
   ref::add(s.x.data(), s.proj.data(), n_tokens * c.n_embd);
 }
 
-void output_logits(const Model& m, ForwardContext& ctx, std::int64_t n_tokens, LogitsFor which, float* logits) {
+void output_logits(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits) {
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
-  const std::int64_t first = which == LogitsFor::kAllTokens ? 0 : n_tokens - 1;
-  const std::int64_t rows = n_tokens - first;
-  rmsnorm_rows(s.x.data() + first * c.n_embd, m.globals().vector(TensorRole::kOutputNorm), rows, c.n_embd, c.rms_eps,
-               s.xn.data());
-  matmul(ctx.pool, m.output(), s.xn.data(), rows, logits);
+  const float* norm = m.globals().vector(TensorRole::kOutputNorm);
+  // Gather the normalised rows that need logits into xn, then one matmul over all of them.
+  std::int64_t row0 = 0, rows = 0;
+  for (const SequenceChunk& chunk : batch) {
+    const auto n = static_cast<std::int64_t>(chunk.tokens.size());
+    const std::int64_t first = chunk.logits == LogitsFor::kAllTokens ? 0 : chunk.logits == LogitsFor::kLastToken ? n - 1 : n;
+    rmsnorm_rows(s.x.data() + (row0 + first) * c.n_embd, norm, n - first, c.n_embd, c.rms_eps,
+                 s.xn.data() + rows * c.n_embd);
+    rows += n - first;
+    row0 += n;
+  }
+  if (rows > 0) matmul(ctx.pool, m.output(), s.xn.data(), rows, logits);
 }
 
 }  // namespace autarky::steps

@@ -26,10 +26,19 @@ void rope_rows(const Model& m, float* x, std::int64_t n_tokens, std::int64_t n_h
 // Normalises every head vector on its own: x: [n_tokens * n_heads][head_dim]; weight: [head_dim].
 void rmsnorm_heads(float* x, std::int64_t n_vectors, std::int64_t head_dim, const float* weight, float eps);
 
-// Copies this batch's k, v into the cache at positions [pos0, pos0 + n_tokens) of layer il, then
-// attends every query token to the cache; result in scratch.att.
-void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il, std::int64_t n_tokens,
-            std::int64_t pos0);
+// Copies rows [row0, row0 + n_tokens) of scratch k, v into the cache at positions
+// [pos0, pos0 + n_tokens) of layer il, then attends those query rows to the cache; result in the
+// same rows of scratch.att.
+void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il, std::int64_t row0,
+            std::int64_t n_tokens, std::int64_t pos0);
+
+// Steps that are per sequence in a batch (SequenceChunk i owns the rows after those of chunk i-1).
+std::int64_t batch_tokens(std::span<const SequenceChunk> batch);
+void embed_batch(const Model& m, std::span<const SequenceChunk> batch, float* x);
+// x: [batch_tokens][n_heads][head_dim], each chunk's rows rotated from its pos0.
+void rope_batch(const Model& m, std::span<const SequenceChunk> batch, float* x, std::int64_t n_heads,
+                std::int64_t head_dim);
+void attend_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, std::int64_t il);
 
 // x += SwiGLU feed-forward of rmsnorm(x) for layer il.
 void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens);
@@ -37,7 +46,7 @@ void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std
 // x += attention output projection of scratch.att.
 void attn_output(ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens, std::int64_t n_embd);
 
-// Final norm and output projection for the requested rows; logits: [rows][n_vocab].
-void output_logits(const Model& m, ForwardContext& ctx, std::int64_t n_tokens, LogitsFor which, float* logits);
+// Final norm and output projection for the rows each chunk asks for; logits: [rows][n_vocab].
+void output_logits(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits);
 
 }  // namespace autarky::steps

@@ -21,19 +21,29 @@ void ForwardScratch::resize(const ModelConfig& c, std::int64_t n) {
   proj.resize(size(c.n_embd));
 }
 
-void forward(const Model& model, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
-             std::int64_t pos0, LogitsFor which, float* logits) {
-  const auto n_tokens = static_cast<std::int64_t>(tokens.size());
-  AUTARKY_ASSERT(n_tokens > 0 && pos0 >= 0 && pos0 + n_tokens <= cache.n_ctx(), "batch {} at {} in cache of {}", n_tokens,
-                 pos0, cache.n_ctx());
+void forward_batch(const Model& model, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits) {
+  std::int64_t n_tokens = 0;
+  for (const SequenceChunk& c : batch) {
+    const auto n = static_cast<std::int64_t>(c.tokens.size());
+    AUTARKY_ASSERT(c.cache != nullptr && n > 0 && c.pos0 >= 0 && c.pos0 + n <= c.cache->n_ctx(),
+                   "batch {} at {} in cache of {}", n, c.pos0, c.cache ? c.cache->n_ctx() : 0);
+    n_tokens += n;
+  }
+  AUTARKY_ASSERT(n_tokens > 0, "empty batch");
   ctx.scratch.resize(model.config(), n_tokens);
   switch (model.config().arch) {
-    case Arch::kLlama: forward_llama(model, ctx, cache, tokens, pos0); break;
+    case Arch::kLlama: forward_llama(model, ctx, batch); break;
     // Qwen2 differs from Llama only in data (Q/K/V biases, NEOX pairing from the arch table).
-    case Arch::kQwen2: forward_llama(model, ctx, cache, tokens, pos0); break;
-    case Arch::kQwen3: forward_qwen3(model, ctx, cache, tokens, pos0); break;
+    case Arch::kQwen2: forward_llama(model, ctx, batch); break;
+    case Arch::kQwen3: forward_qwen3(model, ctx, batch); break;
   }
-  steps::output_logits(model, ctx, n_tokens, which, logits);
+  steps::output_logits(model, ctx, batch, logits);
+}
+
+void forward(const Model& model, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
+             std::int64_t pos0, LogitsFor which, float* logits) {
+  const SequenceChunk chunk{&cache, tokens, pos0, which};
+  forward_batch(model, ctx, {&chunk, 1}, logits);
 }
 
 }  // namespace autarky

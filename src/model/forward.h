@@ -28,16 +28,31 @@ struct ForwardScratch {
   void resize(const ModelConfig& c, std::int64_t n_tokens);
 };
 
-enum class LogitsFor { kLastToken, kAllTokens };
+enum class LogitsFor { kLastToken, kAllTokens, kNone };
 
 struct ForwardContext {
   ThreadPool& pool;
   ForwardScratch& scratch;
 };
 
+// One sequence's share of a batched forward pass: `tokens` at positions [pos0, pos0 + size) of its
+// own KV cache. kNone asks for no logits (a prompt chunk that is not the prompt's end).
+struct SequenceChunk {
+  KvCache* cache = nullptr;
+  std::span<const std::int32_t> tokens;
+  std::int64_t pos0 = 0;
+  LogitsFor logits = LogitsFor::kLastToken;
+};
+
+// Evaluates several sequences in one pass: the matmuls run over all their tokens together (the
+// rows of chunk i follow those of chunk i - 1), RoPE and attention per sequence against its own
+// cache. Same invariants as forward() per chunk; caches must be distinct. logits: the rows each
+// chunk asked for, chunk after chunk: [sum of rows][n_vocab].
+void forward_batch(const Model& model, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits);
+
 // Evaluates `tokens` at positions [pos0, pos0 + tokens.size()), which must fit in the cache and
 // be valid ids (callers validate; here they are invariants). Writes the logits of the last token
-// or of every token: logits [1 or n_tokens][n_vocab].
+// or of every token: logits [1 or n_tokens][n_vocab]. A one-chunk forward_batch().
 void forward(const Model& model, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
              std::int64_t pos0, LogitsFor which, float* logits);
 

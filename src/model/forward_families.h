@@ -10,9 +10,7 @@
 
 namespace autarky {
 
-void forward_llama(const Model& m, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
-                   std::int64_t pos0);
-void forward_qwen3(const Model& m, ForwardContext& ctx, KvCache& cache, std::span<const std::int32_t> tokens,
-                   std::int64_t pos0);
+void forward_llama(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch);
+void forward_qwen3(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch);
 
 }  // namespace autarky
