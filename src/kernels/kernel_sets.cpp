@@ -4,6 +4,7 @@
 // header, add a row to that level's table. Rows are grouped by kernel family.
 
 #if defined(AUTARKY_X86_KERNELS)
+#include "kernels/x86_avx512/half_float_avx512.h"
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "kernels/x86_avx512/legacy_quant_avx512.h"
 #endif
@@ -19,6 +20,10 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations (VNNI).
   static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k, 16};
   static constexpr MatmulKernel kQ6_K{"avx512_q6_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q6_k_q8_k, 16};
+  // Float weights (half precision widened to F32), FMA with F32 activations.
+  static constexpr MatmulKernel kBF16{"avx512_bf16_f32", Isa::kAvx512, DType::F32, &avx512::bf16_f32, 4};
+  static constexpr MatmulKernel kF32{"avx512_f32_f32", Isa::kAvx512, DType::F32, &avx512::f32_f32, 4};
+  static constexpr MatmulKernel kF16{"avx512_f16_f32", Isa::kAvx512, DType::F32, &avx512::f16_f32, 4};
 
   // 32-weight block types against Q8_0 activations, 16-row panels (VNNI).
   static constexpr MatmulKernel kQ8_0{"avx512_q8_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q8_0_q8_0_panels, 16};
@@ -34,6 +39,9 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
     case DType::Q5_1: return &kQ5_1;
     case DType::Q4_K: return &kQ4_K;
     case DType::Q6_K: return &kQ6_K;
+    case DType::BF16: return &kBF16;
+    case DType::F32: return &kF32;
+    case DType::F16: return &kF16;
     default: return nullptr;
   }
 }
