@@ -18,8 +18,8 @@ MatmulKernel select_matmul_kernel(DType type, Isa isa) {
   if (!found && isa >= Isa::kAvx2) found = kernel_sets::avx2(type, cpu);
   if (!found && isa >= Isa::kPortable) found = kernel_sets::portable(type, cpu);
   if (found) return *found;
-  if (!can_dequantize(type)) return {"none", Isa::kRef, DType::F32, nullptr, 1};
-  return {"ref", Isa::kRef, DType::F32, &ref::matmul_rows, 1};
+  if (!can_dequantize(type)) return {"none", Isa::kRef, DType::F32, nullptr, 1, nullptr};
+  return {"ref", Isa::kRef, DType::F32, &ref::matmul_rows, 1, nullptr};
 }
 
 namespace {
@@ -37,7 +37,7 @@ void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatri
   const std::uint8_t* xa = reinterpret_cast<const std::uint8_t*>(x);
   std::uint64_t xa_row_bytes = static_cast<std::uint64_t>(w.n_in) * sizeof(float);
   if (kernel.activation != DType::F32) {
-    const FromFloatFn convert = type_traits(kernel.activation).from_float_fast;
+    const FromFloatFn convert = kernel.convert ? kernel.convert : type_traits(kernel.activation).from_float_fast;
     AUTARKY_ASSERT(convert != nullptr, "no conversion to {}", dtype_name(kernel.activation));
     xa_row_bytes = row_bytes(kernel.activation, w.n_in);
     std::vector<std::uint8_t>& buffer = activation_buffer();

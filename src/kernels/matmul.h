@@ -14,6 +14,7 @@
 #include "kernels/weight_matrix.h"
 #include "platform/thread_pool.h"
 #include "tensor/dtype.h"
+#include "tensor/type_traits.h"
 
 namespace autarky {
 
@@ -30,6 +31,9 @@ struct MatmulKernel {
   DType activation = DType::F32;    // format rows() expects x in
   MatmulRowsFn rows = nullptr;
   std::int64_t row_multiple = 1;    // shares of rows are multiples of this (micro-kernel height)
+  // Conversion of x to `activation` written for this kernel's instruction set; it must give
+  // exactly the bytes of type_traits(activation).from_float_fast (tested). Null: use that one.
+  FromFloatFn convert = nullptr;
 };
 
 // The fastest kernel for weights of `type` at instruction-set level `isa` or below; the scalar

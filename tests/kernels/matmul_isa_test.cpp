@@ -132,6 +132,33 @@ TEST(MatmulKernels, RowRangesWriteOnlyTheirRows) {
   }
 }
 
+// Kernels may bring their own activation conversion; the test above assumes it writes exactly
+// what the trait table's from_float_fast writes. Blocks of ordinary values, zeros, values whose
+// scale is a subnormal half, and values whose scale clamps at the largest half.
+TEST(MatmulKernels, OwnActivationConversionsMatchTheTraitTable) {
+  const std::int64_t n = 32 * 64;
+  std::vector<float> x = random_values(n, 77);
+  for (std::int64_t i = 0; i < 32; ++i) x[i] = 0.0f;
+  for (std::int64_t i = 32; i < 64; ++i) x[i] *= 1e-6f;
+  for (std::int64_t i = 64; i < 96; ++i) x[i] *= 1e7f;
+  for (std::int64_t i = 96; i < 128; ++i) x[i] = (i % 2 ? 0.5f : -0.5f) * 127.0f / 64.0f;  // exact ties
+  int checked = 0;
+  for (Isa isa : supported_isas()) {
+    for (DType type : kAllComputeTypes) {
+      const MatmulKernel k = select_matmul_kernel(type, isa);
+      if (k.rows == nullptr || k.isa != isa || k.convert == nullptr) continue;
+      SCOPED_TRACE(std::string(k.name));
+      const std::uint64_t rb = row_bytes(k.activation, n);
+      std::vector<std::uint8_t> want(rb), got(rb);
+      type_traits(k.activation).from_float_fast(x.data(), want.data(), n);
+      k.convert(x.data(), got.data(), n);
+      EXPECT_EQ(got, want);
+      ++checked;
+    }
+  }
+  RecordProperty("conversions_checked", checked);
+}
+
 TEST(MatmulKernels, DefaultIsaIsSupported) {
   const auto isas = supported_isas();
   EXPECT_NE(std::find(isas.begin(), isas.end(), default_isa()), isas.end());

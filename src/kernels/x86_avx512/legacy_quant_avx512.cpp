@@ -39,7 +39,7 @@ using kernels::thread_scratch;
 
 constexpr int kPanelRows = 16;    // one zmm of int32 / float lanes
 constexpr int kTileTokens = 8;    // tokens sharing each loaded weight vector
-constexpr int kChunkBlocks = 64;  // blocks per repacked panel chunk: 64 * 512 B = 32 KiB (L1)
+constexpr int kChunkBlocks = 32;  // blocks per repacked panel chunk: 32 * 512 B = 16 KiB (L1, with the activations)
 
 // What the kernel needs per activation block besides its int8 codes.
 struct ActivationBlockInfo {
@@ -75,25 +75,45 @@ inline std::int32_t load_i32(const void* p) {
   return v;
 }
 
-// Scale, (start, d) of every activation block: info[t * nb + b].
-void compute_activation_info(const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
-                             std::int64_t nb, int offset, bool has_min, ActivationBlockInfo* info) {
+// The activations regrouped once per call for the micro-kernel: tokens in groups of
+// kTileTokens, and per group and block the codes of its tokens side by side, so that one pointer
+// (plus constant offsets) reaches every activation byte a tile needs:
+//   codes [n_groups][nb][kTileTokens][32], info [n_groups][nb][kTileTokens].
+// Slots of tokens past n_tokens in the last group are left unused.
+struct GroupedActivations {
+  std::int8_t* codes;
+  ActivationBlockInfo* info;
+  std::int64_t nb;
+
+  std::int64_t group_block(std::int64_t t, std::int64_t b) const { return (t / kTileTokens * nb + b) * kTileTokens; }
+};
+
+GroupedActivations group_activations(const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                                     std::int64_t nb, int offset, bool has_min) {
+  const std::int64_t n_groups = (n_tokens + kTileTokens - 1) / kTileTokens;
+  const std::size_t slots = static_cast<std::size_t>(n_groups * nb * kTileTokens);
+  std::uint8_t* mem = thread_scratch(ScratchSlot::kActivationInfo, slots * (kQK + sizeof(ActivationBlockInfo)));
+  GroupedActivations g{reinterpret_cast<std::int8_t*>(mem), reinterpret_cast<ActivationBlockInfo*>(mem + slots * kQK),
+                       nb};
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
   for (std::int64_t t = 0; t < n_tokens; ++t) {
     const std::uint8_t* row = x + static_cast<std::uint64_t>(t) * x_row_bytes;
     for (std::int64_t b = 0; b < nb; ++b) {
       const std::uint8_t* blk = row + b * sizeof(BlockQ8_0);
+      const std::int64_t slot = g.group_block(t, b) + t % kTileTokens;
       std::uint16_t d16;
       std::memcpy(&d16, blk, 2);
-      // Sum of the int8 codes: sum of (code + 128) by psadbw, minus 32 * 128.
       const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(g.codes + slot * kQK), q);
+      // Sum of the int8 codes: sum of (code + 128) by psadbw, minus 32 * 128.
       const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(q, flip), _mm256_setzero_si256());
       const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
       const std::int32_t sum =
           static_cast<std::int32_t>(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128;
-      info[t * nb + b] = {has_min ? sum : -offset * sum, _cvtsh_ss(d16)};
+      g.info[slot] = {has_min ? sum : -offset * sum, _cvtsh_ss(d16)};
     }
   }
+  return g;
 }
 
 // Repacks blocks [b0, b0 + n_blocks) of 16 rows starting at `rows` (rows beyond n_valid repeat
@@ -149,34 +169,37 @@ void pack_panel(const std::uint8_t* rows, std::uint64_t row_bytes, int n_valid, 
   }
 }
 
-// y rows of T tokens for one 16-row panel chunk: accumulates into acc[T] (16 floats each).
+// Rows of one 16-row panel chunk times T tokens of one group: acc[t] (16 floats) += ...
 template <int T, bool kHasMin>
 inline void panel_tile(const std::uint8_t* codes, const float* scales, const float* mins, int n_blocks,
-                       const std::uint8_t* const* x_blocks, const ActivationBlockInfo* const* info, __m512* acc) {
-  for (int j = 0; j < n_blocks; ++j) {
+                       const std::int8_t* act, const ActivationBlockInfo* info, __m512* acc) {
+  for (int j = 0; j < n_blocks; ++j, act += kTileTokens * kQK, info += kTileTokens) {
     const std::uint8_t* c = codes + j * 8 * 64;
     const __m512i w0 = _mm512_load_si512(c + 0 * 64), w1 = _mm512_load_si512(c + 1 * 64);
     const __m512i w2 = _mm512_load_si512(c + 2 * 64), w3 = _mm512_load_si512(c + 3 * 64);
     const __m512i w4 = _mm512_load_si512(c + 4 * 64), w5 = _mm512_load_si512(c + 5 * 64);
     const __m512i w6 = _mm512_load_si512(c + 6 * 64), w7 = _mm512_load_si512(c + 7 * 64);
     const __m512 dw = _mm512_load_ps(scales + j * kPanelRows);
+    // Token-interleaved order: consecutive vpdpbusd are independent, so the 5-cycle latency of
+    // each token's chain of 8 is hidden without relying on a deep out-of-order window.
+    __m512i sum[T];
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) sum[t] = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(info[t].start);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      const __m512i wk = k == 0 ? w0 : k == 1 ? w1 : k == 2 ? w2 : k == 3 ? w3 : k == 4 ? w4 : k == 5 ? w5 : k == 6 ? w6 : w7;
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        sum[t] = _mm512_dpbusd_epi32(sum[t], wk, _mm512_set1_epi32(load_i32(act + t * kQK + 4 * k)));
+      }
+    }
+#pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const std::uint8_t* a = x_blocks[t] + j * sizeof(BlockQ8_0) + 2;
-      const ActivationBlockInfo& in = info[t][j];
-      __m512i s = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(in.start);
-      s = _mm512_dpbusd_epi32(s, w0, _mm512_set1_epi32(load_i32(a + 0)));
-      s = _mm512_dpbusd_epi32(s, w1, _mm512_set1_epi32(load_i32(a + 4)));
-      s = _mm512_dpbusd_epi32(s, w2, _mm512_set1_epi32(load_i32(a + 8)));
-      s = _mm512_dpbusd_epi32(s, w3, _mm512_set1_epi32(load_i32(a + 12)));
-      s = _mm512_dpbusd_epi32(s, w4, _mm512_set1_epi32(load_i32(a + 16)));
-      s = _mm512_dpbusd_epi32(s, w5, _mm512_set1_epi32(load_i32(a + 20)));
-      s = _mm512_dpbusd_epi32(s, w6, _mm512_set1_epi32(load_i32(a + 24)));
-      s = _mm512_dpbusd_epi32(s, w7, _mm512_set1_epi32(load_i32(a + 28)));
-      const __m512 d = _mm512_set1_ps(in.d);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, d), acc[t]);
+      const __m512 d = _mm512_set1_ps(info[t].d);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, d), acc[t]);
       if constexpr (kHasMin) {
         const __m512 mw = _mm512_load_ps(mins + j * kPanelRows);
-        acc[t] = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(in.start))), acc[t]);
+        acc[t] = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(info[t].start))), acc[t]);
       }
     }
   }
@@ -188,27 +211,21 @@ struct PanelJob {
   const float* mins;
   int n_blocks;
   std::int64_t b0;
-  const std::uint8_t* x;
-  std::uint64_t x_row_bytes;
-  const ActivationBlockInfo* info;  // [n_tokens][nb]
-  std::int64_t nb;
+  const GroupedActivations* act;
   float* y;                         // column r0 of token 0
   std::int64_t y_stride;
   __mmask16 lanes;                  // valid rows of the panel
   bool first_chunk;                 // store (else add to) y
 };
 
+// Tokens [t0, t0 + T) of one group (t0 a multiple of kTileTokens).
 template <int T, bool kHasMin>
 void run_tokens(const PanelJob& job, std::int64_t t0) {
-  const std::uint8_t* x_blocks[T];
-  const ActivationBlockInfo* info[T];
   __m512 acc[T];
-  for (int t = 0; t < T; ++t) {
-    x_blocks[t] = job.x + static_cast<std::uint64_t>(t0 + t) * job.x_row_bytes + job.b0 * sizeof(BlockQ8_0);
-    info[t] = job.info + (t0 + t) * job.nb + job.b0;
-    acc[t] = _mm512_setzero_ps();
-  }
-  panel_tile<T, kHasMin>(job.codes, job.scales, job.mins, job.n_blocks, x_blocks, info, acc);
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  const std::int64_t slot = job.act->group_block(t0, job.b0);
+  panel_tile<T, kHasMin>(job.codes, job.scales, job.mins, job.n_blocks, job.act->codes + slot * kQK,
+                         job.act->info + slot, acc);
   for (int t = 0; t < T; ++t) {
     float* out = job.y + (t0 + t) * job.y_stride;
     const __m512 prev = job.first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(job.lanes, out);
@@ -237,9 +254,7 @@ void matmul_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
                  float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   constexpr bool kHasMin = L::kMin >= 0;
   const std::int64_t nb = w.n_in / kQK;
-  auto* info = reinterpret_cast<ActivationBlockInfo*>(
-      thread_scratch(ScratchSlot::kActivationInfo, sizeof(ActivationBlockInfo) * nb * n_tokens));
-  compute_activation_info(x, x_row_bytes, n_tokens, nb, L::kOffset, kHasMin, info);
+  const GroupedActivations act = group_activations(x, x_row_bytes, n_tokens, nb, L::kOffset, kHasMin);
 
   const int chunk = static_cast<int>(nb < kChunkBlocks ? nb : kChunkBlocks);
   std::uint8_t* panel = thread_scratch(ScratchSlot::kPanel, static_cast<std::size_t>(chunk) * (8 * 64 + 2 * 64));
@@ -253,7 +268,7 @@ void matmul_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
     for (std::int64_t b0 = 0; b0 < nb; b0 += chunk) {
       const int n_blocks = static_cast<int>(nb - b0 < chunk ? nb - b0 : chunk);
       pack_panel<L>(rows, w.row_bytes, n_valid, b0, n_blocks, codes, scales, mins);
-      const PanelJob job{codes, scales, mins, n_blocks, b0, x, x_row_bytes, info, nb, y + r0, y_stride,
+      const PanelJob job{codes, scales, mins, n_blocks, b0, &act, y + r0, y_stride,
                          static_cast<__mmask16>((1u << n_valid) - 1), b0 == 0};
       run_all_tokens<kHasMin>(job, n_tokens);
     }

@@ -21,3 +21,10 @@ void q5_1_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 
 }  // namespace autarky::avx512
+
+namespace autarky::avx512 {
+
+// Q8_0 activations: byte for byte what type_traits(Q8_0).from_float_fast writes, faster.
+void q8_0_from_float(const float* src, void* dst, std::int64_t n);
+
+}  // namespace autarky::avx512
