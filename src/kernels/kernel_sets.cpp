@@ -3,7 +3,10 @@
 // The kernel tables per level. Add a kernel: write it in its folder, declare it in that folder's
 // header, add a row to that level's table. Rows are grouped by kernel family.
 
+#include "kernels/portable/legacy_quant_portable.h"
+
 #if defined(AUTARKY_X86_KERNELS)
+#include "kernels/x86_avx2/legacy_quant_avx2.h"
 #include "kernels/x86_avx512/half_float_avx512.h"
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "kernels/x86_avx512/legacy_quant_avx512.h"
@@ -11,10 +14,40 @@
 
 namespace autarky::kernel_sets {
 
-const MatmulKernel* portable(DType, const CpuFeatures&) { return nullptr; }
+namespace {
+// The generic legacy-quant kernels (kernels/legacy_quant_generic.inc) as compiled for one level.
+#define AUTARKY_LEGACY_TABLE(ns, prefix, isa)                                                 \
+  static constexpr MatmulKernel kQ8_0{prefix "_q8_0_q8_0", isa, DType::Q8_0, &ns::q8_0_q8_0_rows, 1}; \
+  static constexpr MatmulKernel kQ4_0{prefix "_q4_0_q8_0", isa, DType::Q8_0, &ns::q4_0_q8_0_rows, 1}; \
+  static constexpr MatmulKernel kQ4_1{prefix "_q4_1_q8_0", isa, DType::Q8_0, &ns::q4_1_q8_0_rows, 1}; \
+  static constexpr MatmulKernel kQ5_0{prefix "_q5_0_q8_0", isa, DType::Q8_0, &ns::q5_0_q8_0_rows, 1}; \
+  static constexpr MatmulKernel kQ5_1{prefix "_q5_1_q8_0", isa, DType::Q8_0, &ns::q5_1_q8_0_rows, 1}; \
+  switch (type) {                                                                              \
+    case DType::Q8_0: return &kQ8_0;                                                           \
+    case DType::Q4_0: return &kQ4_0;                                                           \
+    case DType::Q4_1: return &kQ4_1;                                                           \
+    case DType::Q5_0: return &kQ5_0;                                                           \
+    case DType::Q5_1: return &kQ5_1;                                                           \
+    default: break;                                                                            \
+  }
+
+const MatmulKernel* portable_legacy(DType type) {
+  AUTARKY_LEGACY_TABLE(portable, "portable", Isa::kPortable)
+  return nullptr;
+}
+#if defined(AUTARKY_X86_KERNELS)
+const MatmulKernel* avx2_legacy(DType type) {
+  AUTARKY_LEGACY_TABLE(avx2, "avx2", Isa::kAvx2)
+  return nullptr;
+}
+#endif
+#undef AUTARKY_LEGACY_TABLE
+}  // namespace
+
+const MatmulKernel* portable(DType type, const CpuFeatures&) { return portable_legacy(type); }
 
 #if defined(AUTARKY_X86_KERNELS)
-const MatmulKernel* avx2(DType, const CpuFeatures&) { return nullptr; }
+const MatmulKernel* avx2(DType type, const CpuFeatures&) { return avx2_legacy(type); }
 
 const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations (VNNI).
