@@ -3,9 +3,11 @@
 // The kernel tables per level. Add a kernel: write it in its folder, declare it in that folder's
 // header, add a row to that level's table. Rows are grouped by kernel family.
 
+#include "kernels/portable/kquant_portable.h"
 #include "kernels/portable/legacy_quant_portable.h"
 
 #if defined(AUTARKY_X86_KERNELS)
+#include "kernels/x86_avx2/kquant_avx2.h"
 #include "kernels/x86_avx2/legacy_quant_avx2.h"
 #include "kernels/x86_avx512/half_float_avx512.h"
 #include "kernels/x86_avx512/kquant_avx512.h"
@@ -44,10 +46,28 @@ const MatmulKernel* avx2_legacy(DType type) {
 #undef AUTARKY_LEGACY_TABLE
 }  // namespace
 
-const MatmulKernel* portable(DType type, const CpuFeatures&) { return portable_legacy(type); }
+const MatmulKernel* portable(DType type, const CpuFeatures&) {
+  // K-quants against Q8_K activations.
+  static constexpr MatmulKernel kQ4_K{"portable_q4_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q4_k_q8_k, 1};
+  static constexpr MatmulKernel kQ6_K{"portable_q6_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q6_k_q8_k, 1};
+  switch (type) {
+    case DType::Q4_K: return &kQ4_K;
+    case DType::Q6_K: return &kQ6_K;
+    default: return portable_legacy(type);
+  }
+}
 
 #if defined(AUTARKY_X86_KERNELS)
-const MatmulKernel* avx2(DType type, const CpuFeatures&) { return avx2_legacy(type); }
+const MatmulKernel* avx2(DType type, const CpuFeatures&) {
+  // K-quants against Q8_K activations.
+  static constexpr MatmulKernel kQ4_K{"avx2_q4_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q4_k_q8_k, 1};
+  static constexpr MatmulKernel kQ6_K{"avx2_q6_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q6_k_q8_k, 1};
+  switch (type) {
+    case DType::Q4_K: return &kQ4_K;
+    case DType::Q6_K: return &kQ6_K;
+    default: return avx2_legacy(type);
+  }
+}
 
 const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations (VNNI).
