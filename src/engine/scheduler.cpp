@@ -130,6 +130,10 @@ RequestId Scheduler::submit(CompletionRequest request, CompletionCallbacks callb
     if (t < 0 || t >= n_vocab) fail("end token {} is out of range (vocabulary of {})", t, n_vocab);
   }
   Sampler sampler(request.sampling, n_vocab);  // validates the sampling values
+  for (auto& processor : request.logit_processors) {
+    if (!processor) fail("a logit processor of the request is null");
+    sampler.add_processor(processor);
+  }
   RequestId id = 0;
   {
     std::lock_guard lock(s.mutex);

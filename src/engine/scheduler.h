@@ -42,6 +42,8 @@ struct CompletionRequest {
   std::vector<std::int32_t> prompt;  // token ids, BOS included if wanted; not empty
   SamplingParams sampling;
   GenerateOptions options;  // max_tokens (< 0: until the slot's context is full), end_tokens, stop_strings
+  // Run on the logits before sampling, in order (e.g. the compliance watermark); shared, stateless.
+  std::vector<std::shared_ptr<const LogitProcessor>> logit_processors;
   // Drop the SentencePiece space before the first generated word (a chat answer starts a new
   // text); false for a plain completion that continues the prompt's text.
   bool strip_leading_space = false;
@@ -68,8 +70,8 @@ struct CompletionResult {
 struct CompletionCallbacks {
   // Text that is complete UTF-8 and known not to be part of a stop string. May be null.
   std::function<void(std::string_view text)> on_text;
-  // Every generated token (not an end token) with the logits it was sampled from, [n_vocab],
-  // valid only during the call (for logprobs). Called before the on_text of that token. May be null.
+  // Every generated token (not an end token) with the model's logits for it, [n_vocab] (before
+  // any logit processor), valid only during the call (for logprobs). Called before the on_text of that token. May be null.
   std::function<void(std::int32_t token, std::span<const float> logits)> on_token;
   // Exactly once per accepted request, last of its callbacks.
   std::function<void(const CompletionResult& result)> on_finish;

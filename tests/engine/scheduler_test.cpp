@@ -78,6 +78,7 @@ class SchedulerOnStories : public ::testing::Test {
     ThreadPool pool(1);
     Session session(model_, pool, n_ctx);
     Sampler sampler(r.sampling, model_.config().n_vocab);
+    for (const auto& p : r.logit_processors) sampler.add_processor(p);
     text::StreamingDecoder decoder(*tokenizer_, r.strip_leading_space);
     std::string text;
     GenerateResult g = generate(
@@ -181,6 +182,33 @@ TEST_F(SchedulerOnStories, StopStringsAndEndTokensEndRequests) {
   expect_same_as_alone(c.get(1), want_end, want_end_text);
   EXPECT_EQ(c.get(1).result->tokens.size(), 2u);
   EXPECT_TRUE(full_text.starts_with(c.get(0).text));
+}
+
+// Pushes up a token chosen from the context, so that the output visibly depends on it.
+class ContextBias : public LogitProcessor {
+ public:
+  void apply(std::span<float> logits, std::span<const std::int32_t> context) const override {
+    logits[(context.size() * 7 + static_cast<std::size_t>(context.back())) % logits.size()] += 8.0f;
+  }
+};
+
+TEST_F(SchedulerOnStories, LogitProcessorsApplyPerRequest) {
+  const std::int64_t n_ctx = 64;
+  CompletionRequest plain = request("Once upon a time", 10);
+  CompletionRequest biased = plain;
+  biased.logit_processors.push_back(std::make_shared<ContextBias>());
+  Collector c;
+  {
+    Scheduler sched(model_, *tokenizer_, pool_, {.n_slots = 2, .n_ctx_per_slot = n_ctx});
+    sched.submit(plain, c.callbacks(0));
+    sched.submit(biased, c.callbacks(1));
+    c.wait_for(2);
+  }
+  auto [want_plain, plain_text] = run_alone(plain, n_ctx);
+  auto [want_biased, biased_text] = run_alone(biased, n_ctx);
+  EXPECT_NE(want_plain.tokens, want_biased.tokens);  // the processor matters
+  expect_same_as_alone(c.get(0), want_plain, plain_text);
+  expect_same_as_alone(c.get(1), want_biased, biased_text);
 }
 
 TEST_F(SchedulerOnStories, CancelStopsRunningAndQueuedRequests) {
