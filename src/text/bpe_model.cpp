@@ -44,10 +44,11 @@ BpeModel::BpeModel(const Vocab& vocab, const PreTokenizerSpec& spec)
 void BpeModel::encode(std::string_view text, std::vector<std::int32_t>& out) const {
   std::vector<TextSpan> words;
   splitter_.split(text, words);
-  for (const TextSpan& w : words) encode_word(text.substr(w.offset, w.length), out);
+  std::vector<std::int32_t> syms;  // scratch, reused by every word
+  for (const TextSpan& w : words) encode_word(text.substr(w.offset, w.length), syms, out);
 }
 
-void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out) const {
+void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& syms, std::vector<std::int32_t>& out) const {
   if (ignore_merges_) {
     const std::int32_t whole = vocab_.find(bytes_to_byte_level(word));
     if (whole >= 0) {
@@ -55,7 +56,7 @@ void BpeModel::encode_word(std::string_view word, std::vector<std::int32_t>& out
       return;
     }
   }
-  std::vector<std::int32_t> syms(word.size());
+  syms.resize(word.size());
   for (std::size_t i = 0; i < word.size(); ++i) syms[i] = byte_token_[static_cast<std::uint8_t>(word[i])];
   // Rescanning is cheaper than a heap for the short words that make up most text.
   if (syms.size() <= kSmallWord) {

@@ -23,7 +23,7 @@ class BpeModel {
 
  private:
   static constexpr std::size_t kSmallWord = 32;  // longer words use the heap
-  void encode_word(std::string_view word, std::vector<std::int32_t>& out) const;
+  void encode_word(std::string_view word, std::vector<std::int32_t>& syms, std::vector<std::int32_t>& out) const;
   void merge_small(std::vector<std::int32_t>& syms) const;
   void merge_large(std::vector<std::int32_t>& syms) const;
 
