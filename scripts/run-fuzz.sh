@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target (*_fuzz) found in BUILD_DIR for a share of SECONDS in total,
 # seeded with the GGUF files we have (the golden models and vocabularies when shared/golden is
-# around, always the bundled model). Fails if any target finds a crash, leak or timeout.
+# around, always the bundled model), or with fuzz/seeds/NAME/ when a target NAME_fuzz has such a
+# folder. tokenizer_fuzz gets its vocabularies (the golden ones and the bundled model's) through
+# AUTARKY_FUZZ_VOCABS. Fails if any target finds a crash, leak or timeout.
 #
 #   scripts/run-fuzz.sh BUILD_DIR SECONDS
 set -euo pipefail
@@ -48,15 +50,25 @@ else
   echo "run-fuzz: shared/golden not found; seeding with the bundled model only" >&2
 fi
 
+vocabs="$root/models/stories260K.gguf"
+if [[ -n "$golden" ]]; then
+  for f in "$golden"/vocab/ggml-vocab-*.gguf; do
+    [[ -f "$f" ]] && vocabs="$vocabs:$f"
+  done
+fi
+export AUTARKY_FUZZ_VOCABS=$vocabs
+
 status=0
 for target in "${targets[@]}"; do
   name=$(basename "$target")
   corpus="$build_dir/fuzz-corpus/$name"
   artifacts="$build_dir/fuzz-artifacts/$name/"
   mkdir -p "$corpus" "$artifacts"
-  echo "run-fuzz: $name for ${per_target}s ($(ls "$seeds" | wc -l) seeds)"
+  target_seeds=$seeds
+  [[ -d "$root/fuzz/seeds/${name%_fuzz}" ]] && target_seeds="$root/fuzz/seeds/${name%_fuzz}"
+  echo "run-fuzz: $name for ${per_target}s ($(ls "$target_seeds" | wc -l) seeds)"
   start=$(date +%s)
-  if ! "$target" "$corpus" "$seeds" -max_total_time="$per_target" -max_len="$max_len" -rss_limit_mb=2048 \
+  if ! "$target" "$corpus" "$target_seeds" -max_total_time="$per_target" -max_len="$max_len" -rss_limit_mb=2048 \
        -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts" > "$build_dir/$name.log" 2>&1; then
     echo "run-fuzz: $name FAILED; last lines of $build_dir/$name.log:" >&2
     tail -n 40 "$build_dir/$name.log" >&2

@@ -260,6 +260,30 @@ TEST(Vocab, SentencePieceMergesByScore) {
   EXPECT_EQ(tokenize_with(-1.0f, -2.0f), (std::vector<std::int32_t>{6, 5}));
 }
 
+TEST(Vocab, SentencePieceTokenAcrossASpaceDisablesWordCutting) {
+  // Llama-style vocabularies never join a character to the "▁" after it, so text is merged word
+  // by word. A vocabulary with such a token ("a▁", the best merge here) must be merged as one
+  // sequence: "a b" -> "▁" "a▁" "b", where word cutting would give "▁a" "▁b".
+  TempDir dir;
+  const std::string path = write_vocab(dir, [](GgufWriter& w) {
+    GgufArray tokens{GgufType::STRING, {}};
+    GgufArray scores{GgufType::FLOAT32, {}};
+    const std::pair<const char*, float> entries[] = {{"<unk>", 0}, {"<s>", 0}, {"</s>", 0}, {"\xE2\x96\x81", -5},
+                                                     {"a", -5},     {"b", -5},  {"\xE2\x96\x81" "a", -2},
+                                                     {"\xE2\x96\x81" "b", -2}, {"a\xE2\x96\x81", -1}};
+    for (const auto& [text, score] : entries) {
+      tokens.items.emplace_back(std::string(text));
+      scores.items.emplace_back(score);
+    }
+    w.set("tokenizer.ggml.tokens", tokens);
+    w.set("tokenizer.ggml.scores", scores);
+  });
+  const GgufFile f = GgufFile::open(path);
+  const auto tok = Tokenizer::from_gguf(f);
+  EXPECT_EQ(tok->encode("a b", false, false), (std::vector<std::int32_t>{3, 8, 5}));
+  EXPECT_EQ(tok->decode(tok->encode("a b", false, false)), "a b");
+}
+
 TEST(Utf8, CompletePrefixHoldsOnlyPossibleCharacters) {
   using text::complete_prefix_length;
   EXPECT_EQ(complete_prefix_length(""), 0u);
