@@ -71,8 +71,9 @@ const MatmulKernel* avx2(DType type, const CpuFeatures&) {
 
 const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations (VNNI).
-  static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k, 16};
-  static constexpr MatmulKernel kQ6_K{"avx512_q6_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q6_k_q8_k, 16};
+  constexpr FromFloatFn kToQ8_K = &avx512::q8_k_from_float;
+  static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k, 16, kToQ8_K};
+  static constexpr MatmulKernel kQ6_K{"avx512_q6_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q6_k_q8_k, 16, kToQ8_K};
   // Float weights (half precision widened to F32), FMA with F32 activations.
   static constexpr MatmulKernel kBF16{"avx512_bf16_f32", Isa::kAvx512, DType::F32, &avx512::bf16_f32, 4};
   static constexpr MatmulKernel kF32{"avx512_f32_f32", Isa::kAvx512, DType::F32, &avx512::f32_f32, 4};

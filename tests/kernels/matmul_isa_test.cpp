@@ -142,6 +142,13 @@ TEST(MatmulKernels, OwnActivationConversionsMatchTheTraitTable) {
   for (std::int64_t i = 32; i < 64; ++i) x[i] *= 1e-6f;
   for (std::int64_t i = 64; i < 96; ++i) x[i] *= 1e7f;
   for (std::int64_t i = 96; i < 128; ++i) x[i] = (i % 2 ? 0.5f : -0.5f) * 127.0f / 64.0f;  // exact ties
+  // Q8_K (256-value blocks): an all-zero block; equal magnitudes of both signs (the first one
+  // decides the scale's sign), either order; codes that fall exactly between two integers.
+  for (std::int64_t i = 256; i < 512; ++i) x[i] = 0.0f;
+  x[600] = -3.0f, x[601] = 3.0f;
+  x[800] = 5.0f, x[900] = -5.0f;
+  for (std::int64_t i = 1024; i < 1280; ++i) x[i] = static_cast<float>(i % 11 - 5) / 128.0f;
+  x[1100] = -2.0f;  // scale 2/128: x * inv = (i % 11 - 5) / 2, ties for odd values
   int checked = 0;
   for (Isa isa : supported_isas()) {
     for (DType type : kAllComputeTypes) {
