@@ -9,6 +9,8 @@ packages=(
   libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
   libssl-dev libpcre2-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev                     # HTTP server of `autarky serve`
+  wrk                                    # the server load test (bench/server_load.sh)
 )
 
 missing=()
@@ -17,14 +19,26 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  # Package lists may be stale on a fresh machine: refresh once and retry if the first try fails.
+  if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+    "${sudo_cmd[@]}" apt-get update
+    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-# Package lists may be stale on a fresh machine: refresh once and retry if the first try fails.
-if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
-  "${sudo_cmd[@]}" apt-get update
-  "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+# The server's integration tests use the official OpenAI Node.js SDK (tests/node), pinned by its
+# package-lock.json. Node 20 and npm come with the machine; `npm ci` runs only when the lock file
+# changed since the last install.
+node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if ! command -v npm > /dev/null; then
+  echo "install-deps: npm not found; the OpenAI SDK tests (tests/node) will fail" >&2
+elif [ ! -f "$node_dir/node_modules/.package-lock.json" ] ||
+     [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+  echo "install-deps: npm ci in tests/node"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
