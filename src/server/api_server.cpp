@@ -66,7 +66,7 @@ void ApiServer::register_routes() {
     SchedulerGauges gauges;
     if (CompletionService* service = service_.load()) {
       const SchedulerStats stats = service->scheduler().stats();
-      gauges = {stats.queued, stats.active, stats.last_batch_sequences, true};
+      gauges = {stats.queued, stats.active, stats.last_batch_sequences, stats.cancelled, true};
     }
     res.set_content(metrics_.render(gauges), "text/plain; version=0.0.4");
   });
@@ -104,7 +104,7 @@ void ApiServer::register_routes() {
 
   // Whatever httplib refuses itself (unknown route, body too large, bad HTTP) still gets an
   // OpenAI error body; responses our handlers wrote are left alone.
-  http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+  http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     ApiError error = not_found(fmt::format("no route for {} {}", req.method, req.path));
     if (res.status == 413) {
@@ -117,7 +117,7 @@ void ApiServer::register_routes() {
     write_error(res, error);
     metrics_.count_request("other", res.status, 0.0);
     return httplib::Server::HandlerResponse::Handled;
-  });
+  }));
 
   // A bug of ours must not take the process down: the client gets a 500, the log the reason.
   http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {

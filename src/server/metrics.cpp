@@ -86,6 +86,8 @@ std::string ServerMetrics::render(const SchedulerGauges& g) const {
   out += fmt::format("autarky_active_requests {}\n", g.active);
   header(out, "autarky_batch_sequences", "gauge", "Sequences in the last batched forward pass");
   out += fmt::format("autarky_batch_sequences {}\n", g.batch_sequences);
+  header(out, "autarky_requests_cancelled_total", "counter", "Requests cancelled before their end (client gone)");
+  out += fmt::format("autarky_requests_cancelled_total {}\n", g.cancelled);
   header(out, "autarky_model_loaded", "gauge", "1 once the model is loaded and requests are served");
   out += fmt::format("autarky_model_loaded {}\n", g.model_loaded ? 1 : 0);
   return out;

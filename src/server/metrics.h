@@ -38,6 +38,7 @@ struct SchedulerGauges {
   std::int64_t queued = 0;
   std::int64_t active = 0;
   std::int64_t batch_sequences = 0;
+  std::uint64_t cancelled = 0;  // requests stopped before their end (clients that went away)
   bool model_loaded = false;
 };
 

@@ -305,6 +305,7 @@ OpenAiRequest parse_object(ApiRoute route, const json& body, const RequestLimits
   }
   parse_sampling(body, r);
   if (const json* v = field(body, "stop")) r.stop = parse_stop(*v, limits);
+  if (const json* v = field(body, "ignore_eos")) r.ignore_eos = boolean(*v, "ignore_eos");
   if (const json* v = field(body, "stream")) r.stream = boolean(*v, "stream");
   if (const json* options = field(body, "stream_options")) {
     if (!options->is_object()) wrong_type(*options, "stream_options", "an object");

@@ -11,7 +11,7 @@
 // prompt (string, [string] or [token ids]), max_tokens / max_completion_tokens, temperature,
 // top_p, seed, n (1 only), stop (string or up to 4 strings), stream, stream_options.include_usage,
 // presence_penalty, frequency_penalty, logprobs / top_logprobs, echo (completions), user.
-// Extensions as llama.cpp's server spells them: top_k, min_p, repeat_penalty.
+// Extensions as llama.cpp's server spells them: top_k, min_p, repeat_penalty, ignore_eos.
 // Features we do not have (tools, logit_bias, n > 1, json response formats, image parts) are
 // refused with a 400 naming the field rather than silently ignored. Other unknown fields are
 // ignored, as OpenAI's SDKs may send fields newer than this server.
@@ -62,6 +62,7 @@ struct OpenAiRequest {
   SamplingParams sampling;
   std::optional<std::uint64_t> seed;  // null: the server picks one
   std::vector<std::string> stop;
+  bool ignore_eos = false;  // keep generating past end-of-generation tokens (benchmarks)
 
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
