@@ -21,6 +21,8 @@
 #include "model/model.h"
 #include "server/api_server.h"
 #include "server/completion_service.h"
+#include "server/ledger_access.h"
+#include "tenants/ledger.h"
 #include "text/tokenizer.h"
 
 namespace autarky::cli {
@@ -59,9 +61,8 @@ sigset_t block_shutdown_signals() {
 }
 
 int run_serve(ServeOptions& o) {
-  if (o.require_key || !o.db.empty()) {
-    fail("serve: --require-key / --db need the tenants ledger, which this build does not have yet");
-  }
+  if (o.require_key && o.db.empty()) fail("serve: --require-key needs --db LEDGER (keys: `autarky keys create`)");
+  if (!o.db.empty() && !o.require_key) fail("serve: --db {} is the API-key ledger; add --require-key to use it", o.db);
   if (!is_loopback(o.host) && !o.require_key && !o.allow_open) {
     fail("serve: --host {} is not a loopback address; without --require-key anyone who reaches it can use the "
          "model. Add --require-key (API keys), or --allow-open if an open server is really intended",
@@ -72,7 +73,19 @@ int run_serve(ServeOptions& o) {
   if (o.alias.empty()) o.alias = std::filesystem::path(o.model).stem().string();
 
   const sigset_t shutdown_signals = block_shutdown_signals();
-  server::OpenAccess access;
+  // The ledger must exist already: a typo in --db would otherwise start a server no key opens.
+  std::unique_ptr<tenants::Ledger> ledger;
+  std::unique_ptr<server::AccessPolicy> access;
+  if (o.require_key) {
+    ledger = std::make_unique<tenants::Ledger>(o.db, tenants::OpenMode::kMustExist);
+    if (ledger->count_active_keys() == 0) {
+      AUTARKY_LOG_WARN("serve: {} has no active key yet; create one with `autarky keys create --db {} --name NAME`",
+                       o.db, o.db);
+    }
+    access = std::make_unique<server::LedgerAccess>(*ledger);
+  } else {
+    access = std::make_unique<server::OpenAccess>();
+  }
   server::ApiServerOptions http;
   http.host = o.host;
   http.port = o.port;
@@ -80,10 +93,11 @@ int run_serve(ServeOptions& o) {
   // Every admitted or queued request holds an HTTP thread; a few more keep /health and /metrics
   // answering when the queue is full.
   http.http_threads = o.slots + o.max_queue + 8;
-  server::ApiServer api(http, access);
+  server::ApiServer api(http, *access);
   const int port = api.bind();
   std::thread http_thread([&api] { api.serve(); });
-  AUTARKY_LOG_INFO("serve: listening on http://{}:{} (open mode: no API keys)", o.host, port);
+  AUTARKY_LOG_INFO("serve: listening on http://{}:{} ({})", o.host, port,
+                   o.require_key ? fmt::format("API keys from {}", o.db) : std::string("open mode: no API keys"));
 
   struct Loaded {
     Model model;

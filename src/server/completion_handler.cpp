@@ -55,6 +55,9 @@ struct RequestState {
   Clock::time_point started;
   CompletionChannel channel;
   RequestId scheduler_id = 0;
+  std::unique_ptr<ResponseAnnotator> annotator;  // may be null
+  ResponseDecoration early;                      // the annotator's begin()
+  std::string lead_text;  // sent before the generated text: echoed prompt + annotator's begin()
   bool usage_recorded = false;
   bool first_text_sent = false;
   std::size_t sent_text_bytes = 0;  // for legacy text_offset
@@ -100,9 +103,15 @@ void record_usage(RequestState& s) {
   s.ctx.metrics.add_tokens(u.prompt_tokens, u.completion_tokens);
   try {
     s.ctx.access.record_usage(s.grant, s.meta.id, u.prompt_tokens, u.completion_tokens);
+    if (s.annotator) s.annotator->done(s.grant.key_id, u.prompt_tokens, u.completion_tokens);
   } catch (const std::exception& e) {
     AUTARKY_LOG_WARN("serve: could not record the usage of {}: {}", s.meta.id, e.what());
   }
+}
+
+// The annotator's end text and decoration, or nothing without one.
+std::string finish_annotation(RequestState& s, ResponseDecoration& late) {
+  return s.annotator ? s.annotator->finish(late) : std::string();
 }
 
 void wait_finished(RequestState& s) {
@@ -121,8 +130,7 @@ void merge_fields(json& target, const ResponseDecoration& decoration) {
   for (const auto& [key, value] : decoration.fields.items()) target[key] = value;
 }
 
-void answer_whole(const std::shared_ptr<RequestState>& state, httplib::Response& res,
-                  const ResponseDecoration& before) {
+void answer_whole(const std::shared_ptr<RequestState>& state, httplib::Response& res) {
   RequestState& s = *state;
   wait_finished(s);
   record_usage(s);
@@ -131,24 +139,23 @@ void answer_whole(const std::shared_ptr<RequestState>& state, httplib::Response&
     write_error(res, internal_error(fmt::format("generation failed: {}", result.error)));
     return;
   }
-  std::string text = s.channel.full_text;
-  if (s.request.echo) {
-    text.insert(0, s.prepared.prompt_text);
-    s.sent_text_bytes = s.prepared.prompt_text.size();
-  }
+  if (s.annotator) s.annotator->feed(s.channel.full_text);
+  ResponseDecoration late;
+  const std::string tail = finish_annotation(s, late);
+  s.sent_text_bytes = s.lead_text.size();
   json logprobs = take_logprobs(s, s.channel.unsent_logprobs);
-  json body = completion_body(s.meta, text, finish_reason(result.reason), s.usage(), logprobs);
-  merge_fields(body, before);
-  ResponseDecoration after;
-  if (s.ctx.hooks.after_generation) s.ctx.hooks.after_generation(s.request, s.channel.full_text, after);
-  merge_fields(body, after);
-  for (const auto& [name, value] : after.headers) res.set_header(name, value);
+  json body =
+      completion_body(s.meta, s.lead_text + s.channel.full_text + tail, finish_reason(result.reason), s.usage(), logprobs);
+  merge_fields(body, s.early);
+  merge_fields(body, late);
+  for (const auto& [name, value] : s.early.headers) res.set_header(name, value);
+  for (const auto& [name, value] : late.headers) res.set_header(name, value);
   write_json(res, 200, body);
 }
 
 // One call of the chunked content provider: waits up to a second for news, writes it. Returns
 // false when the client is gone (the caller cancels) and calls sink.done() after [DONE].
-bool pump_stream(RequestState& s, httplib::DataSink& sink, bool& first_chunk, const ResponseDecoration& before) {
+bool pump_stream(RequestState& s, httplib::DataSink& sink, bool& first_chunk) {
   std::string text;
   std::vector<LogprobEntry> logprobs;
   bool finished = false;
@@ -161,19 +168,22 @@ bool pump_stream(RequestState& s, httplib::DataSink& sink, bool& first_chunk, co
     finished = s.channel.finished;
   }
   auto send = [&](const std::string& bytes) { return sink.write(bytes.data(), bytes.size()); };
-  auto send_chunk = [&](std::string_view piece, const char* reason, json fields) {
+  auto send_chunk = [&](std::string piece, const char* reason, const json& fields) {
+    if (first_chunk) piece.insert(0, s.lead_text);  // echoed prompt, annotator's begin()
     json chunk = stream_chunk(s.meta, piece, first_chunk, reason, take_logprobs(s, logprobs), s.request.include_usage);
     for (const auto& [key, value] : fields.items()) chunk[key] = value;
+    if (first_chunk) s.sent_text_bytes += s.lead_text.size();
     first_chunk = false;
     s.sent_text_bytes += piece.size();
     return send(sse_event(chunk));
   };
+  if (s.annotator && !text.empty()) s.annotator->feed(text);
   if (!text.empty() || (first_chunk && !finished)) {
     if (!text.empty() && !s.first_text_sent) {
       s.first_text_sent = true;
       s.ctx.metrics.observe_time_to_first_token(seconds_since(s.started));
     }
-    if (!send_chunk(text, nullptr, before.fields)) return false;
+    if (!send_chunk(text, nullptr, first_chunk ? s.early.fields : json::object())) return false;
   } else if (!finished) {
     // Nothing new: a comment line, which clients ignore, tells whether the client is still there.
     return send(": keep-alive\n\n");
@@ -186,30 +196,26 @@ bool pump_stream(RequestState& s, httplib::DataSink& sink, bool& first_chunk, co
     send(sse_event(internal_error(fmt::format("generation failed: {}", result.error)).to_json()));
     return false;
   }
-  ResponseDecoration after;
-  if (s.ctx.hooks.after_generation) s.ctx.hooks.after_generation(s.request, s.channel.full_text, after);
-  if (!send_chunk("", finish_reason(result.reason), after.fields)) return false;
+  ResponseDecoration late;
+  const std::string tail = finish_annotation(s, late);
+  json end_fields = first_chunk ? s.early.fields : json::object();  // an answer in one chunk
+  for (const auto& [key, value] : late.fields.items()) end_fields[key] = value;
+  if (!send_chunk(tail, finish_reason(result.reason), end_fields)) return false;
   if (s.request.include_usage && !send(sse_event(usage_chunk(s.meta, s.usage())))) return false;
   if (!send(std::string(kSseDone))) return false;
   sink.done();
   return true;
 }
 
-void answer_stream(const std::shared_ptr<RequestState>& state, httplib::Response& res, ResponseDecoration before) {
-  for (const auto& [name, value] : before.headers) res.set_header(name, value);
+void answer_stream(const std::shared_ptr<RequestState>& state, httplib::Response& res) {
+  for (const auto& [name, value] : state->early.headers) res.set_header(name, value);
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");  // reverse proxies must not hold chunks back
-  if (state->request.echo) {
-    // The legacy endpoint's echo: the prompt is the start of the streamed text.
-    std::lock_guard lock(state->channel.mutex);
-    state->channel.unsent_text.insert(0, state->prepared.prompt_text);
-  }
   auto first_chunk = std::make_shared<bool>(true);
-  auto decoration = std::make_shared<ResponseDecoration>(std::move(before));
   res.set_chunked_content_provider(
       "text/event-stream",
-      [state, first_chunk, decoration](std::size_t, httplib::DataSink& sink) {
-        if (pump_stream(*state, sink, *first_chunk, *decoration)) return true;
+      [state, first_chunk](std::size_t, httplib::DataSink& sink) {
+        if (pump_stream(*state, sink, *first_chunk)) return true;
         state->ctx.service.scheduler().cancel(state->scheduler_id);
         return false;
       },
@@ -250,8 +256,10 @@ void handle_completion_request(const CompletionContext& ctx, ApiRoute route, con
   state->grant = std::move(std::get<AccessGrant>(admitted));
   state->started = started;
   state->meta = {route, new_response_id(route), static_cast<std::int64_t>(std::time(nullptr)), ctx.service.model_id()};
-  ResponseDecoration before;
-  if (ctx.hooks.before_response) ctx.hooks.before_response(state->request, before);
+  if (ctx.hooks.annotate) state->annotator = ctx.hooks.annotate(state->request);
+  // The legacy endpoint's echo: the prompt is the start of the text.
+  if (state->request.echo) state->lead_text = state->prepared.prompt_text;
+  if (state->annotator) state->lead_text += state->annotator->begin(state->early);
 
   try {
     state->scheduler_id = ctx.service.scheduler().submit(state->prepared.engine, make_callbacks(state));
@@ -261,10 +269,10 @@ void handle_completion_request(const CompletionContext& ctx, ApiRoute route, con
     return refuse(bad_request(e.what()));
   }
   if (state->request.stream) {
-    answer_stream(state, res, std::move(before));
+    answer_stream(state, res);
     return;
   }
-  answer_whole(state, res, before);
+  answer_whole(state, res);
   finish_plain(res.status);
 }
 

@@ -1,18 +1,25 @@
 #pragma once
-// The place where other layers annotate completion responses without touching the routes:
-// content labels and provenance metadata (compliance) add HTTP headers and top-level JSON fields.
+// The place where other layers annotate completion responses without touching the routes, e.g.
+// content labels and provenance metadata (compliance): text before and after the generated
+// content, HTTP headers, and top-level JSON fields.
 //
-//   before_response: called before anything is sent (for a stream, before its first byte), so
-//                    only what is known without the text: headers, fields.
-//   after_generation: called with the whole generated text once it is known; its fields are
-//                    merged into the response body (non-streamed) or the last content chunk
-//                    (streamed). Headers set here are only sent for non-streamed responses.
-//
-// Both may be empty. They run on HTTP worker threads, possibly concurrently.
+// ResponseHooks::annotate is called once per admitted completion request and may return null.
+// The returned annotator then sees, in this order, on the request's HTTP thread:
+//   begin(early)   before anything is sent (for a stream, before its first byte): headers and
+//                  fields known without the text; returns text to put before the content.
+//   feed(text)     each piece of generated content as it is sent (not the begin/finish text).
+//   finish(late)   after the last generated text: returns text to append to the content; its
+//                  fields go into the response body (non-streamed) or the last content chunk
+//                  (streamed); its headers only reach non-streamed responses.
+//   done(...)      once the request is over and its usage recorded, also after a disconnect
+//                  (then finish() may not have been called).
+// Annotators of different requests run concurrently.
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,9 +34,17 @@ struct ResponseDecoration {
   nlohmann::json fields = nlohmann::json::object();  // merged into the top-level response object
 };
 
+class ResponseAnnotator {
+ public:
+  virtual ~ResponseAnnotator() = default;
+  virtual std::string begin(ResponseDecoration& early) = 0;
+  virtual void feed(std::string_view text) = 0;
+  virtual std::string finish(ResponseDecoration& late) = 0;
+  virtual void done(const std::string& key_id, std::int64_t prompt_tokens, std::int64_t completion_tokens) = 0;
+};
+
 struct ResponseHooks {
-  std::function<void(const OpenAiRequest& request, ResponseDecoration& out)> before_response;
-  std::function<void(const OpenAiRequest& request, std::string_view text, ResponseDecoration& out)> after_generation;
+  std::function<std::unique_ptr<ResponseAnnotator>(const OpenAiRequest& request)> annotate;
 };
 
 }  // namespace autarky::server
