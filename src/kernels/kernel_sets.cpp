@@ -73,6 +73,7 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations (VNNI).
   constexpr FromFloatFn kToQ8_K = &avx512::q8_k_from_float;
   static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k, 16, kToQ8_K};
+  static constexpr MatmulKernel kQ5_K{"avx512_q5_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q5_k_q8_k, 16, kToQ8_K};
   static constexpr MatmulKernel kQ6_K{"avx512_q6_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q6_k_q8_k, 16, kToQ8_K};
   // Float weights (half precision widened to F32), FMA with F32 activations.
   static constexpr MatmulKernel kBF16{"avx512_bf16_f32", Isa::kAvx512, DType::F32, &avx512::bf16_f32, 4};
@@ -98,6 +99,7 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
     case DType::Q5_0: return &kQ5_0;
     case DType::Q5_1: return &kQ5_1;
     case DType::Q4_K: return &kQ4_K;
+    case DType::Q5_K: return &kQ5_K;
     case DType::Q6_K: return &kQ6_K;
     case DType::BF16: return &kBF16;
     case DType::F32: return &kF32;

@@ -1,4 +1,4 @@
-// Q4_K and Q6_K weights times Q8_K activations for many tokens (prefill): a register-blocked
+// Q4_K, Q5_K and Q6_K weights times Q8_K activations for many tokens (prefill): a register-blocked
 // micro-kernel over 16 weight rows x up to 8 tokens.
 //
 // The weights of a 16-row tile are unpacked (a few super-blocks at a time, into an L1-sized
@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "tensor/blocks.h"
@@ -50,14 +51,22 @@ void scatter_row(const std::uint8_t* q, int r, UnpackedBlock& u) {
   for (int c = 0; c < kQK_K / 4; ++c) std::memcpy(u.q[c][r], q + 4 * c, 4);
 }
 
-void unpack_q4_k(const BlockQ4_K& blk, int r, UnpackedBlock& u) {
+// Q4_K, or Q5_K with its fifth bits (bit 2g of qh[l] for weight 64g + l, 2g + 1 for 64g + 32 + l).
+template <typename Block>
+void unpack_q45_k(const Block& blk, int r, UnpackedBlock& u) {
   alignas(64) std::uint8_t q[kQK_K];
-  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const __m256i nibble = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   for (int g = 0; g < 4; ++g) {
     const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(q + 64 * g), _mm256_and_si256(packed, nibble));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(q + 64 * g + 32),
-                       _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble));
+    __m256i lo = _mm256_and_si256(packed, nibble);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+    if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
+      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one), 4));
+      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one), 4));
+    }
+    _mm256_store_si256(reinterpret_cast<__m256i*>(q + 64 * g), lo);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(q + 64 * g + 32), hi);
   }
   scatter_row(q, r, u);
   // Scales and mins: 12 bytes, layout in tensor/blocks.h.
@@ -204,7 +213,16 @@ void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
   if (n_tokens < kMinGemmTokens) {
     q4_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
-    gemm_rows<BlockQ4_K, unpack_q4_k, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    gemm_rows<BlockQ4_K, unpack_q45_k<BlockQ4_K>, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  }
+}
+
+void q5_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  if (n_tokens < kMinGemmTokens) {
+    q5_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  } else {
+    gemm_rows<BlockQ5_K, unpack_q45_k<BlockQ5_K>, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }
 }
 

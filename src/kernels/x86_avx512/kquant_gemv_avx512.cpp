@@ -1,4 +1,4 @@
-// Q4_K and Q6_K weights times Q8_K activations, one weight row at a time, for few tokens
+// Q4_K, Q5_K and Q6_K weights times Q8_K activations, one weight row at a time, for few tokens
 // (decode). Each super-block of a row is unpacked to 256 unsigned bytes once and multiplied with
 // up to four tokens with VNNI (vpdpbusd: u8 weights x s8 activations, 4 products per int32 lane).
 //
@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "tensor/blocks.h"
@@ -57,9 +58,10 @@ float sum_lanes(__m256 v) {
   return _mm_cvtss_f32(_mm_hadd_ps(_mm_hadd_ps(s, s), _mm_hadd_ps(s, s)));
 }
 
-// One Q4_K row against NT tokens; out[t] = dot(row, token t).
-template <int NT>
-void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+// One Q4_K or Q5_K row against NT tokens; out[t] = dot(row, token t).
+template <typename Block, int NT>
+void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
   __m512 acc[NT];
   __m256 min_acc[NT];
   for (int t = 0; t < NT; ++t) {
@@ -70,15 +72,21 @@ void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
   __m512i spread[4];
   for (int g = 0; g < 4; ++g) spread[g] = spread_index(2 * g, 8);  // sub-blocks 2g, 2g+1
   for (std::int64_t b = 0; b < n_blocks; ++b) {
-    const BlockQ4_K& blk = w[b];
+    const Block& blk = w[b];
     alignas(16) std::uint8_t sc[16], mn[16];
     unpack_q4_k_scales(blk.scales, sc, mn);
     const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
     __m512i q[4], scale[4];
     for (int g = 0; g < 4; ++g) {
       const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g));
-      const __m256i lo = _mm256_and_si256(packed, nibble);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+      __m256i lo = _mm256_and_si256(packed, nibble);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+      if constexpr (kFifthBit) {  // bit 2g of qh[l]: weight 64g + l; bit 2g + 1: weight 64g + 32 + l
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
+        const __m256i one = _mm256_set1_epi8(1);
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one), 4));
+      }
       q[g] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // weights 64g .. 64g+63
       scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
     }
@@ -178,8 +186,14 @@ void rows_by_token_groups(const WeightMatrix& w, const std::uint8_t* x, std::uin
 
 void q4_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  rows_by_token_groups<BlockQ4_K, q4_k_row<1>, q4_k_row<2>, q4_k_row<3>, q4_k_row<4>>(
-      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  rows_by_token_groups<BlockQ4_K, q45_k_row<BlockQ4_K, 1>, q45_k_row<BlockQ4_K, 2>, q45_k_row<BlockQ4_K, 3>,
+                       q45_k_row<BlockQ4_K, 4>>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void q5_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows_by_token_groups<BlockQ5_K, q45_k_row<BlockQ5_K, 1>, q45_k_row<BlockQ5_K, 2>, q45_k_row<BlockQ5_K, 3>,
+                       q45_k_row<BlockQ5_K, 4>>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
 void q6_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
