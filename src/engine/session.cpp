@@ -5,10 +5,10 @@
 namespace autarky {
 namespace {
 
-KvCacheShape cache_shape(const ModelConfig& c, std::int64_t n_ctx) {
+KvCacheShape cache_shape(const ModelConfig& c, std::int64_t n_ctx, bool allow_past_training) {
   if (n_ctx < 0) fail("context size {} must not be negative", n_ctx);
   if (n_ctx == 0) n_ctx = c.n_ctx_train;
-  if (n_ctx > c.n_ctx_train) {
+  if (n_ctx > c.n_ctx_train && !allow_past_training) {
     fail("context size {} exceeds the model's training context {} ({}.context_length)", n_ctx, c.n_ctx_train, c.arch_name);
   }
   return {c.n_layer, n_ctx, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v};
@@ -16,8 +16,8 @@ KvCacheShape cache_shape(const ModelConfig& c, std::int64_t n_ctx) {
 
 }  // namespace
 
-Session::Session(const Model& model, ThreadPool& pool, std::int64_t n_ctx)
-    : model_(model), pool_(pool), cache_(cache_shape(model.config(), n_ctx)) {}
+Session::Session(const Model& model, ThreadPool& pool, std::int64_t n_ctx, PastTrainingContext past)
+    : model_(model), pool_(pool), cache_(cache_shape(model.config(), n_ctx, past == PastTrainingContext::kAllow)) {}
 
 std::span<const float> Session::prefill(std::span<const std::int32_t> tokens) {
   return evaluate(tokens, LogitsFor::kLastToken);

@@ -16,8 +16,11 @@ namespace autarky {
 class Session {
  public:
   // n_ctx: positions the KV cache holds; 0 means the model's training context. Larger than the
-  // training context is an Error.
-  Session(const Model& model, ThreadPool& pool, std::int64_t n_ctx = 0);
+  // training context is an Error unless allowed (benchmarks measure speed there, as llama-bench
+  // does; the arithmetic is the same, only the model's quality is unknown).
+  enum class PastTrainingContext { kError, kAllow };
+  Session(const Model& model, ThreadPool& pool, std::int64_t n_ctx = 0,
+          PastTrainingContext past = PastTrainingContext::kError);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
