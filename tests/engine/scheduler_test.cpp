@@ -184,6 +184,45 @@ TEST_F(SchedulerOnStories, StopStringsAndEndTokensEndRequests) {
   EXPECT_TRUE(full_text.starts_with(c.get(0).text));
 }
 
+TEST_F(SchedulerOnStories, LongPromptIsPrefilledInChunksBetweenDecodes) {
+  // Request 0 decodes while request 1's 200-token prompt is prefilled 8 tokens per step: request
+  // 0 gets a token at every one of those steps, and no step exceeds its decode + 8 prompt tokens.
+  Collector c;
+  std::atomic<bool> long_submitted = false, long_started = false;
+  std::atomic<int> decoded_meanwhile = 0;
+  std::atomic<std::int64_t> widest_step = 0;
+  std::mutex m;
+  std::condition_variable cv;
+  bool decoding = false;
+  {
+    Scheduler sched(model_, *tokenizer_, pool_, {.n_slots = 2, .n_ctx_per_slot = 320, .prefill_chunk = 8});
+    sched.submit(request("Once upon a time", 100), c.callbacks(0, [&](int) {
+      if (long_submitted && !long_started) ++decoded_meanwhile;
+      widest_step = std::max(widest_step.load(), sched.stats().last_batch_tokens);
+      std::lock_guard lock(m);
+      decoding = true;
+      cv.notify_all();
+    }));
+    {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return decoding; });
+    }
+    CompletionRequest long_prompt = request("x", 2);
+    long_prompt.prompt.resize(200);
+    for (std::size_t i = 1; i < long_prompt.prompt.size(); ++i) long_prompt.prompt[i] = static_cast<std::int32_t>(100 + i);
+    long_submitted = true;
+    sched.submit(long_prompt, c.callbacks(1, [&](int) {
+      long_started = true;
+      widest_step = std::max(widest_step.load(), sched.stats().last_batch_tokens);
+    }));
+    c.wait_for(2);
+  }
+  EXPECT_EQ(c.get(0).result->completion_tokens, 100);
+  EXPECT_EQ(c.get(1).result->completion_tokens, 2);
+  EXPECT_GE(decoded_meanwhile.load(), 200 / 8 - 1);
+  EXPECT_LE(widest_step.load(), 1 + 8);
+}
+
 // Pushes up a token chosen from the context, so that the output visibly depends on it.
 class ContextBias : public LogitProcessor {
  public:
