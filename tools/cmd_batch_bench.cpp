@@ -2,8 +2,8 @@
 // concurrency curve of continuous batching. For each stream count S, S requests are submitted at
 // once to a Scheduler with S slots and generate n tokens each (greedy, no end token); reported:
 // aggregate decode tokens/s while all S streams decode, end-to-end tokens/s, mean time to first
-// token, generated tokens per CPU-second of this process (which, unlike wall-clock rates, a busy
-// shared machine hardly disturbs), and the batch sizes the scheduler actually ran. The weights
+// token, generated tokens per CPU-second of this process, overall and while all streams decode
+// (which, unlike wall-clock rates, a busy shared machine hardly disturbs), and the batch sizes the scheduler actually ran. The weights
 // are paged in by an untimed request first. A table on stdout, then one JSON line.
 
 #include <fmt/format.h>
@@ -41,6 +41,7 @@ struct BatchBenchOptions {
 struct StreamTimes {
   Clock::time_point first_token{}, finished{};
   std::vector<Clock::time_point> token_times;
+  std::vector<double> token_cpu;  // process CPU seconds when each token arrived
 };
 
 struct CurvePoint {
@@ -50,7 +51,8 @@ struct CurvePoint {
   double mean_ttft_ms = 0.0;
   std::int64_t max_batch = 0;
   std::int64_t generated = 0;
-  double tok_per_cpu_s = 0.0;     // generated tokens / process CPU time (all threads)
+  double tok_per_cpu_s = 0.0;     // generated tokens / process CPU time (all threads), prefill included
+  double decode_tok_per_cpu_s = 0.0;  // the same over the window where all streams decode
 };
 
 double process_cpu_seconds() {
@@ -89,6 +91,7 @@ CurvePoint run_point(const Model& model, const text::Tokenizer& tok, ThreadPool&
       std::lock_guard lock(mutex);
       if (st.token_times.empty()) st.first_token = now;
       st.token_times.push_back(now);
+      st.token_cpu.push_back(process_cpu_seconds());
       max_batch = std::max(max_batch, sched.stats().last_batch_sequences);
     };
     cb.on_finish = [&, &st = st](const CompletionResult& result) {
@@ -116,13 +119,22 @@ CurvePoint run_point(const Model& model, const text::Tokenizer& tok, ThreadPool&
     ttft += seconds(st.first_token - t0);
     p.generated += static_cast<std::int64_t>(st.token_times.size());
   }
-  // Tokens sampled strictly after every stream had its first token and before any finished.
+  // Tokens sampled strictly after every stream had its first token and before any finished;
+  // CPU time from the token that opened the window to the last one inside it.
   std::int64_t in_window = 0;
+  double cpu_begin = 0.0, cpu_end = 0.0;
   for (const StreamTimes& st : times) {
-    in_window += std::count_if(st.token_times.begin(), st.token_times.end(),
-                               [&](Clock::time_point t) { return t > window_begin && t <= window_end; });
+    for (std::size_t i = 0; i < st.token_times.size(); ++i) {
+      const Clock::time_point t = st.token_times[i];
+      if (t == window_begin) cpu_begin = st.token_cpu[i];
+      if (t > window_begin && t <= window_end) {
+        ++in_window;
+        cpu_end = std::max(cpu_end, st.token_cpu[i]);
+      }
+    }
   }
   if (window_end > window_begin) p.decode_tok_s = static_cast<double>(in_window) / seconds(window_end - window_begin);
+  if (cpu_end > cpu_begin) p.decode_tok_per_cpu_s = static_cast<double>(in_window) / (cpu_end - cpu_begin);
   p.end_to_end_tok_s = static_cast<double>(p.generated) / seconds(last_finish - t0);
   p.mean_ttft_ms = 1000.0 * ttft / n_streams;
   p.tok_per_cpu_s = static_cast<double>(p.generated) / std::max(cpu_seconds, 1e-9);
@@ -142,21 +154,21 @@ int run(const BatchBenchOptions& o) {
     warm.n_generate = 2;
     run_point(model, *tok, pool, warm, 1);
   }
-  fmt::print("{:>7} {:>14} {:>12} {:>14} {:>10} {:>9} {:>12}\n", "streams", "decode tok/s", "vs 1 stream", "e2e tok/s",
-             "ttft ms", "max batch", "tok/cpu-s");
+  fmt::print("{:>7} {:>14} {:>12} {:>14} {:>10} {:>9} {:>12} {:>12}\n", "streams", "decode tok/s", "vs 1 stream",
+             "e2e tok/s", "ttft ms", "max batch", "tok/cpu-s", "decode/cpu-s");
   nlohmann::json out = nlohmann::json::array();
   double single = 0.0;
   for (int s : o.streams) {
     if (s < 1) fail("--streams: {} is not a stream count", s);
     CurvePoint p = run_point(model, *tok, pool, o, s);
     if (single == 0.0) single = p.decode_tok_s;
-    fmt::print("{:>7} {:>14.2f} {:>11.2f}x {:>14.2f} {:>10.1f} {:>9} {:>12.2f}\n", p.streams, p.decode_tok_s,
+    fmt::print("{:>7} {:>14.2f} {:>11.2f}x {:>14.2f} {:>10.1f} {:>9} {:>12.2f} {:>12.2f}\n", p.streams, p.decode_tok_s,
                single > 0 ? p.decode_tok_s / single : 0.0, p.end_to_end_tok_s, p.mean_ttft_ms, p.max_batch,
-               p.tok_per_cpu_s);
+               p.tok_per_cpu_s, p.decode_tok_per_cpu_s);
     std::fflush(stdout);
     out.push_back({{"streams", p.streams}, {"decode_tok_s", p.decode_tok_s}, {"end_to_end_tok_s", p.end_to_end_tok_s},
                    {"mean_ttft_ms", p.mean_ttft_ms}, {"max_batch", p.max_batch}, {"generated", p.generated},
-                   {"tok_per_cpu_s", p.tok_per_cpu_s}});
+                   {"tok_per_cpu_s", p.tok_per_cpu_s}, {"decode_tok_per_cpu_s", p.decode_tok_per_cpu_s}});
   }
   nlohmann::json summary = {{"bench", "batching"}, {"model", o.model}, {"threads", pool.size()},
                             {"isa", std::string(isa_name(default_isa()))}, {"prompt_tokens", o.prompt_tokens},
