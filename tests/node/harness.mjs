@@ -41,11 +41,17 @@ export async function startServer(extraArgs = []) {
     baseURL,
     stderr: () => stderr,
     client: (apiKey = 'none') => new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0, timeout: 60000 }),
+    // SIGTERM; resolves to the exit code. Under ASan/UBSan a report in the server's stderr
+    // (memory error, undefined behaviour, leak at exit) fails the test that stops the server.
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise((res) => child.on('exit', (code, signal) => res(code ?? signal)));
-      child.kill('SIGTERM');
-      return exited;
+      let code = child.exitCode;
+      if (code === null) {
+        const exited = new Promise((res) => child.on('exit', (c, signal) => res(c ?? signal)));
+        child.kill('SIGTERM');
+        code = await exited;
+      }
+      if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(stderr)) throw new Error(`sanitizer report:\n${stderr}`);
+      return code;
     },
   };
 }
