@@ -5,6 +5,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <unordered_set>
 
@@ -210,8 +211,21 @@ bool Scheduler::State::wait_and_admit() {
     auto& cache = caches[static_cast<std::size_t>(slot)];
     if (!cache) {
       const ModelConfig& c = model.config();
-      cache = std::make_unique<KvCache>(
-          KvCacheShape{c.n_layer, options.n_ctx_per_slot, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v});
+      try {
+        cache = std::make_unique<KvCache>(
+            KvCacheShape{c.n_layer, options.n_ctx_per_slot, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v});
+      } catch (const std::bad_alloc&) {  // a slot's cache is allocated on first use; fail the request, not the loop
+        free_slots.push_back(slot);
+        {
+          std::lock_guard lock(mutex);
+          live.erase(q.id);
+          ++stats.failed;
+          --stats.active;
+        }
+        report_unstarted(q, CompletionStatus::kFailed,
+                         fmt::format("out of memory for a KV cache of {} positions", options.n_ctx_per_slot));
+        continue;
+      }
     }
     active.push_back(std::make_unique<ActiveRequest>(q.id, std::move(q.request), std::move(q.callbacks),
                                                      std::move(q.sampler), tokenizer, *cache, q.submitted));
