@@ -84,6 +84,10 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
         for (std::int64_t n_out : {1, 7, 16, 67}) check_kernel(k, type, 512, n_out, n_tokens, pool);
       }
       check_kernel(k, type, 256 * 11, 19, 3, pool);  // long rows: accumulation over many blocks
+      for (std::int64_t n_tokens : {1, 7, 9}) {
+        check_kernel(k, type, 256, 64, n_tokens, pool);  // single-block rows (tiny models)
+        check_kernel(k, type, 768, 35, n_tokens, pool);
+      }
       if (layout(type).block_size == 1) {
         // Rows that end inside a vector (masked tails of the float-type kernels).
         check_kernel(k, type, 200, 9, 7, pool);

@@ -20,8 +20,9 @@ void q6_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
 // The activation conversion of these kernels: the trait table's Q8_K quantization, vectorized.
 void q8_k_from_float(const float* src, void* dst, std::int64_t n);
 
-// One weight row at a time, tokens in groups of four: for decode (few tokens). (Q4_K uses
-// avx2::q4_k_q8_k, measured faster.)
+// One weight row at a time, tokens in groups of four: for decode (few tokens).
+void q4_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 void q5_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 void q6_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,

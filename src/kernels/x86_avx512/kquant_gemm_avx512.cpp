@@ -23,7 +23,6 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/x86_avx2/kquant_avx2.h"
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "tensor/blocks.h"
 
@@ -212,10 +211,7 @@ void gemm_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   if (n_tokens < kMinGemmTokens) {
-    // The AVX2 row kernel (256-bit maddubs, scales broadcast per sub-block) measured faster
-    // for Q4_K GEMV than the 512-bit one, whose scale permutes and lane inserts cost more than
-    // the wider dot products save: 265 vs 344 us for 2048x2048 on one core.
-    avx2::q4_k_q8_k(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    q4_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
     gemm_rows<BlockQ4_K, unpack_q45_k<BlockQ4_K>, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }

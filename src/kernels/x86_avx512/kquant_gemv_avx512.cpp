@@ -1,4 +1,4 @@
-// Q5_K and Q6_K weights times Q8_K activations, one weight row at a time, for few tokens
+// Q4_K, Q5_K and Q6_K weights times Q8_K activations, one weight row at a time, for few tokens
 // (decode). Each super-block of a row is unpacked to 256 unsigned bytes once and multiplied with
 // up to four tokens with VNNI (vpdpbusd: u8 weights x s8 activations, 4 products per int32 lane).
 //
@@ -58,7 +58,7 @@ float sum_lanes(__m256 v) {
   return _mm_cvtss_f32(_mm_hadd_ps(_mm_hadd_ps(s, s), _mm_hadd_ps(s, s)));
 }
 
-// One Q5_K row (or Q4_K: without fifth bits; Q4_K uses the faster AVX2 row kernel) against NT tokens; out[t] = dot(row, token t).
+// One Q4_K or Q5_K row against NT tokens; out[t] = dot(row, token t).
 template <typename Block, int NT>
 void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
   constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
@@ -183,6 +183,12 @@ void rows_by_token_groups(const WeightMatrix& w, const std::uint8_t* x, std::uin
 }
 
 }  // namespace
+
+void q4_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows_by_token_groups<BlockQ4_K, q45_k_row<BlockQ4_K, 1>, q45_k_row<BlockQ4_K, 2>, q45_k_row<BlockQ4_K, 3>,
+                       q45_k_row<BlockQ4_K, 4>>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
 
 void q5_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
