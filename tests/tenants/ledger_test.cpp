@@ -77,6 +77,9 @@ TEST(Ledger, CreateAuthenticateRevoke) {
   EXPECT_FALSE(ledger.authenticate(alice.secret));
   EXPECT_TRUE(ledger.authenticate(bob.secret));
   EXPECT_FALSE(ledger.revoke_key(alice.key.id, Clock::now()));  // already revoked
+  // A request admitted just before the revocation still ends and is billed.
+  EXPECT_TRUE(ledger.record_usage({alice.key.id, "late-request", 3, 4, Clock::now()}));
+  EXPECT_EQ(ledger.usage(alice.key.id, Clock::now()).all_time.tokens(), 7u);
   EXPECT_THROW(ledger.revoke_key("000000000000", Clock::now()), Error);
   EXPECT_EQ(ledger.count_active_keys(), 1u);
 
