@@ -4,9 +4,7 @@
 // input text bytes (encode) or output text bytes (decode). Needs the golden directory:
 // $AUTARKY_GOLDEN_DIR, else /work/shared/golden.
 //
-// Measured 2026-11-23 on the shared 2-core build machine (CPU time, one thread, RelWithDebInfo):
-// encode llama-spm 4.9 MB/s, phi-3 4.8 MB/s, gpt-2 25.5 MB/s, falcon 19.3 MB/s, deepseek-llm
-// 13.4 MB/s, deepseek-coder 15.9 MB/s; decode ~210 MB/s.
+// Measured figures, and the public tokenizers run on the same workload: bench/RESULTS-tokenizer.md.
 
 #include <benchmark/benchmark.h>
 
