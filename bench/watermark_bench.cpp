@@ -1,12 +1,13 @@
 // The watermark on a real model, and what the processor and detector cost.
 //
 // Workloads:
-//   watermark_quality/stories260K/200/delta_x10:<10*delta>/key:<k> — 100 generations of 200 tokens from BOS (default sampler:
+//   watermark_quality/stories260K/200/delta_x10:<10*delta>/key:<k>/gamma_x100:<100*gamma> — 100 generations of 200 tokens from BOS (default sampler:
 //     temperature 0.8, top-k 40, top-p 0.95, min-p 0.05; EOS masked so each run has 200 tokens),
 //     each made twice from the same seed, with and without the watermark. Counters: detection
 //     rate at z >= 4, false-positive rate on the unwatermarked runs, detection after 10% of the
 //     tokens are replaced at random, detection at lengths 25..200 (prefixes), and the perplexity
-//     of both sets under the unmodified model (the quality cost).
+//     of both sets under the unmodified model (the quality cost). z30_*/z35_* counters: the same texts
+//     judged at z >= 3.0 / 3.5 instead of 4; max_z_plain: the highest z of an unwatermarked text.
 //   watermark_greedy/stories260K/200/delta_x10:20/key:0 — the same with greedy decoding, each run
 //     from BOS + a different first token.
 //   watermark_apply/<n_vocab>, watermark_detect/200 — per-step cost of the processor and cost
@@ -16,10 +17,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "compliance/watermark.h"
@@ -95,6 +98,7 @@ void run_quality(benchmark::State& state, bool greedy) {
   const SecretKey key = bench_key(static_cast<int>(state.range(1)));
   compliance::WatermarkParams wm_params;
   wm_params.delta = static_cast<float>(state.range(0)) / 10.0f;
+  wm_params.gamma = static_cast<double>(state.range(2)) / 100.0;
   WatermarkProcessor wm(key, wm_params);
   const auto& cfg = model.config();
   const std::int32_t bos = cfg.bos_token >= 0 ? cfg.bos_token : 1;
@@ -102,6 +106,11 @@ void run_quality(benchmark::State& state, bool greedy) {
   const std::vector<int> lengths = {25, 50, 100, 150, 200};
   for (auto _ : state) {
     int detected = 0, false_pos = 0, detected_edited = 0;
+    // The same texts judged at lower z thresholds (the operating points an operator could pick).
+    const std::vector<double> thresholds = {3.0, 3.5};
+    std::vector<int> detected_at_t(thresholds.size(), 0), false_pos_at_t(thresholds.size(), 0),
+        edited_at_t(thresholds.size(), 0);
+    double max_z_plain = -1e9;
     std::vector<int> detected_at(lengths.size(), 0);
     double nll_plain = 0, nll_wm = 0, z_wm = 0, z_plain = 0;
     std::uint64_t edit_state = 12345;
@@ -118,17 +127,18 @@ void run_quality(benchmark::State& state, bool greedy) {
       }
       Generation marked = generate(session, params, &wm, prompt, kTokens);
       Generation plain = generate(session, params, nullptr, prompt, kTokens);
-      auto rm = compliance::detect(marked.tokens, key);
-      auto rp = compliance::detect(plain.tokens, key);
+      auto rm = compliance::detect(marked.tokens, key, wm_params);
+      auto rp = compliance::detect(plain.tokens, key, wm_params);
       detected += rm.watermarked;
       false_pos += rp.watermarked;
       z_wm += rm.z;
       z_plain += rp.z;
+      max_z_plain = std::max(max_z_plain, rp.z);
       nll_wm += marked.nll_sum;
       nll_plain += plain.nll_sum;
       for (std::size_t k = 0; k < lengths.size(); ++k) {
         std::span<const std::int32_t> prefix(marked.tokens.data(), static_cast<std::size_t>(lengths[k]));
-        detected_at[k] += compliance::detect(prefix, key).watermarked;
+        detected_at[k] += compliance::detect(prefix, key, wm_params).watermarked;
       }
       std::vector<std::int32_t> edited = marked.tokens;
       for (int e = 0; e < kTokens / 10; ++e) {
@@ -137,7 +147,13 @@ void run_quality(benchmark::State& state, bool greedy) {
         edit_state = compliance::GreenList::mix64(edit_state + 1);
         edited[pos] = static_cast<std::int32_t>(edit_state % static_cast<std::uint64_t>(session.n_vocab()));
       }
-      detected_edited += compliance::detect(edited, key).watermarked;
+      const double z_edited = compliance::detect(edited, key, wm_params).z;
+      detected_edited += z_edited >= wm_params.z_threshold;
+      for (std::size_t k = 0; k < thresholds.size(); ++k) {
+        detected_at_t[k] += rm.z >= thresholds[k];
+        false_pos_at_t[k] += rp.z >= thresholds[k];
+        edited_at_t[k] += z_edited >= thresholds[k];
+      }
     }
     const double n = kRuns, tokens = double(kRuns) * kTokens;
     state.counters["detect_rate"] = detected / n;
@@ -149,6 +165,13 @@ void run_quality(benchmark::State& state, bool greedy) {
     state.counters["ppl_watermarked"] = std::exp(nll_wm / tokens);
     for (std::size_t k = 0; k < lengths.size(); ++k)
       state.counters["detect_at_" + std::to_string(lengths[k])] = detected_at[k] / n;
+    state.counters["max_z_plain"] = max_z_plain;
+    for (std::size_t k = 0; k < thresholds.size(); ++k) {
+      const std::string t = std::to_string(static_cast<int>(thresholds[k] * 10));
+      state.counters["z" + t + "_detect_rate"] = detected_at_t[k] / n;
+      state.counters["z" + t + "_false_positive_rate"] = false_pos_at_t[k] / n;
+      state.counters["z" + t + "_detect_rate_10pct_replaced"] = edited_at_t[k] / n;
+    }
   }
 }
 
@@ -156,13 +179,16 @@ void BM_WatermarkQuality(benchmark::State& state) { run_quality(state, false); }
 void BM_WatermarkGreedy(benchmark::State& state) { run_quality(state, true); }
 BENCHMARK(BM_WatermarkQuality)
     ->Name("watermark_quality/stories260K/200")
-    ->ArgNames({"delta_x10", "key"})
-    ->Args({10, 0})->Args({15, 0})->Args({20, 0})->Args({20, 1})->Args({20, 2})->Args({20, 3})->Args({20, 4})
+    ->ArgNames({"delta_x10", "key", "gamma_x100"})
+    // The default (delta 2, gamma 0.25) over five keys, then the study of delta and gamma.
+    ->Args({20, 0, 25})->Args({20, 1, 25})->Args({20, 2, 25})->Args({20, 3, 25})->Args({20, 4, 25})
+    ->Args({10, 0, 25})->Args({15, 0, 25})->Args({25, 0, 25})->Args({25, 1, 25})->Args({25, 2, 25})
+    ->Args({20, 0, 15})->Args({20, 0, 50})->Args({20, 1, 50})->Args({20, 2, 50})
     ->Iterations(1)->Unit(benchmark::kSecond);
 BENCHMARK(BM_WatermarkGreedy)
     ->Name("watermark_greedy/stories260K/200")
-    ->ArgNames({"delta_x10", "key"})
-    ->Args({20, 0})
+    ->ArgNames({"delta_x10", "key", "gamma_x100"})
+    ->Args({20, 0, 25})
     ->Iterations(1)->Unit(benchmark::kSecond);
 
 void BM_WatermarkApply(benchmark::State& state) {

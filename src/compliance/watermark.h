@@ -25,7 +25,9 @@ namespace autarky::compliance {
 struct WatermarkParams {
   double gamma = 0.25;      // share of the vocabulary that is green at each step
   float delta = 2.0f;       // logit bias added to green tokens
-  double z_threshold = 4.0; // one-sided; p ~ 3.2e-5 under the null hypothesis
+  // One-sided; p ~ 2.3e-4 for independent tokens. docs/COMPLIANCE.md has the measured false
+  // positives on real text (0 / 500 on stories260K) and why 3.5 rather than 4.
+  double z_threshold = 3.5;
 };
 
 // The green-list membership test shared by the processor and the detector.
