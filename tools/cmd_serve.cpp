@@ -16,11 +16,14 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "command.h"
+#include "compliance/provenance.h"
+#include "compliance_flags.h"
 #include "engine/scheduler.h"
 #include "inference_flags.h"
 #include "model/model.h"
 #include "server/api_server.h"
 #include "server/completion_service.h"
+#include "server/compliance_annotator.h"
 #include "server/ledger_access.h"
 #include "tenants/ledger.h"
 #include "text/tokenizer.h"
@@ -41,6 +44,9 @@ struct ServeOptions {
   std::int64_t n_ctx = 0;
   int threads = 0;
   std::size_t max_body_bytes = 4u << 20;
+  ComplianceFlags compliance;   // labels, watermark, audit log (as for `run`)
+  std::string verify_manifest;  // refuse the model unless it verifies against this manifest
+  std::string pubkey;           // ... signed by this Ed25519 public key
 };
 
 bool is_loopback(const std::string& host) {
@@ -71,6 +77,15 @@ int run_serve(ServeOptions& o) {
   if (o.slots < 1) fail("serve: --slots {} must be at least 1", o.slots);
   if (o.max_queue < 0) fail("serve: --max-queue {} must not be negative", o.max_queue);
   if (o.alias.empty()) o.alias = std::filesystem::path(o.model).stem().string();
+  if (o.verify_manifest.empty() != o.pubkey.empty()) fail("serve: --verify-manifest and --pubkey go together");
+  // Keys, audit log and model provenance are checked before the port opens: a server that
+  // would refuse its model or cannot label must not start answering /health.
+  Compliance compliance = make_compliance(o.compliance);
+  if (!o.verify_manifest.empty()) {
+    auto verified = compliance::require_verified_model(o.model, o.verify_manifest, o.pubkey);
+    AUTARKY_LOG_INFO("serve: {} verified against {} (publisher \"{}\"{})", o.model, o.verify_manifest,
+                     verified.manifest.publisher, verified.hash_from_cache ? ", hash from cache" : "");
+  }
 
   const sigset_t shutdown_signals = block_shutdown_signals();
   // The ledger must exist already: a typo in --db would otherwise start a server no key opens.
@@ -93,7 +108,8 @@ int run_serve(ServeOptions& o) {
   // Every admitted or queued request holds an HTTP thread; a few more keep /health and /metrics
   // answering when the queue is full.
   http.http_threads = o.slots + o.max_queue + 8;
-  server::ApiServer api(http, *access);
+  server::ApiServer api(http, *access,
+                        server::compliance_hooks(std::make_shared<const compliance::ResponseLabeler>(compliance.labeler)));
   const int port = api.bind();
   std::thread http_thread([&api] { api.serve(); });
   AUTARKY_LOG_INFO("serve: listening on http://{}:{} ({})", o.host, port,
@@ -121,6 +137,7 @@ int run_serve(ServeOptions& o) {
     loaded->scheduler = std::make_unique<Scheduler>(loaded->model, *loaded->tokenizer, *loaded->pool, sched);
     loaded->service = std::make_unique<server::CompletionService>(o.alias, loaded->model, *loaded->tokenizer,
                                                                   *loaded->scheduler);
+    if (compliance.watermark) loaded->service->add_logit_processor(compliance.watermark);
   } catch (...) {
     api.stop();
     http_thread.join();
@@ -155,6 +172,10 @@ const RegisterCommand kServe{
       app.add_option("-c,--ctx,--ctx-size", o->n_ctx, "Context per slot (default: min(4096, model's))");
       app.add_option("-t,--threads", o->threads, "Compute threads (default: physical cores)");
       app.add_option("--max-body-bytes", o->max_body_bytes, "Largest request body accepted")->capture_default_str();
+      add_compliance_flags(app, o->compliance, /*with_output=*/false);
+      app.add_option("--verify-manifest", o->verify_manifest,
+                     "Refuse to serve the model unless it verifies against this signed manifest (autarky sign)");
+      app.add_option("--pubkey", o->pubkey, "Ed25519 public key (PEM) the manifest must be signed with");
       return [o] { return run_serve(*o); };
     }};
 

@@ -107,6 +107,7 @@ std::variant<PreparedRequest, ApiError> CompletionService::prepare(const OpenAiR
     e.options.stop_strings.push_back(kFallbackEndOfTurn);
   }
   e.strip_leading_space = request.route == ApiRoute::kChatCompletions;
+  e.logit_processors = logit_processors_;
   return out;
 }
 

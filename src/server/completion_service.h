@@ -9,8 +9,10 @@
 // whose end-of-turn marker "<|im_end|>" is then also a stop string.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "engine/scheduler.h"
@@ -42,6 +44,9 @@ class CompletionService {
   Scheduler& scheduler() { return scheduler_; }
   const text::Tokenizer& tokenizer() const { return tokenizer_; }
 
+  // Applied to every request's logits (e.g. the compliance watermark); set before serving.
+  void add_logit_processor(std::shared_ptr<const LogitProcessor> p) { logit_processors_.push_back(std::move(p)); }
+
   // Never throws for bad client input: template errors, unknown models, out-of-range token ids
   // and prompts too long for the context come back as ApiError.
   std::variant<PreparedRequest, ApiError> prepare(const OpenAiRequest& request) const;
@@ -58,6 +63,7 @@ class CompletionService {
   bool fallback_template_ = false;
   ChatTemplateOptions template_options_;
   std::vector<std::int32_t> end_tokens_;  // EOS and end-of-generation ids
+  std::vector<std::shared_ptr<const LogitProcessor>> logit_processors_;
 };
 
 }  // namespace autarky::server

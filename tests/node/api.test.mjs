@@ -11,7 +11,8 @@ let server;
 let client;
 
 before(async () => {
-  server = await startServer(['--slots', '4', '--max-queue', '8']);
+  // --label off: these tests compare texts exactly; labels are tested in compliance.test.mjs.
+  server = await startServer(['--slots', '4', '--max-queue', '8', '--label', 'off']);
   client = server.client();
 });
 
