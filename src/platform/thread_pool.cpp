@@ -72,7 +72,8 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain, const RangeFn&
     fn(0, n);
     return;
   }
-  std::int64_t chunk = (n + shares - 1) / shares;
+  // At least grain per share, as promised: e.g. n = 7, grain = 5 over 2 threads is 5 + 2, not 4 + 3.
+  std::int64_t chunk = std::max(grain, (n + shares - 1) / shares);
   {
     std::lock_guard lock(mutex_);
     job_ = &fn;
