@@ -53,7 +53,7 @@ float fit_scale(int n, const float* x, const float* w, int qmin, int qmax, int* 
       const float magnitude = static_cast<float>(std::abs(target)) + k * kCandidateStep;
       if (magnitude <= 0) continue;
       const float inv_scale = (target < 0 ? -magnitude : magnitude) / xmax;
-      float d;
+      float d = 0;  // set by codes_and_gain; initialised for GCC's aarch64 flow analysis
       const double gain = codes_and_gain(n, x, w, inv_scale, qmin, qmax, candidate, d);
       if (gain > best_gain) {
         best_gain = gain, best_d = d;
@@ -63,7 +63,7 @@ float fit_scale(int n, const float* x, const float* w, int qmin, int qmax, int* 
   }
   if (best_gain < 0) return 0.0f;
   for (int it = 0; it < kMaxRefineIterations && best_d != 0; ++it) {
-    float d;
+    float d = 0;
     const double gain = codes_and_gain(n, x, w, 1.0f / best_d, qmin, qmax, candidate, d);
     if (gain <= best_gain) break;
     best_gain = gain, best_d = d;

@@ -14,14 +14,22 @@
 namespace autarky {
 namespace {
 
+// The compiler's half type: _Float16 on x86-64; GCC for AArch64 (C++) spells it __fp16, which
+// converts with the hardware's IEEE instructions.
+#if defined(__aarch64__)
+using CompilerHalf = __fp16;
+#else
+using CompilerHalf = _Float16;
+#endif
+
 std::uint16_t oracle_fp16_bits(float f) {
-  const _Float16 h = static_cast<_Float16>(f);
+  const CompilerHalf h = static_cast<CompilerHalf>(f);
   std::uint16_t bits;
   std::memcpy(&bits, &h, 2);
   return bits;
 }
 float oracle_fp16_value(std::uint16_t bits) {
-  _Float16 h;
+  CompilerHalf h;
   std::memcpy(&h, &bits, 2);
   return static_cast<float>(h);
 }
