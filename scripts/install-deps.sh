@@ -3,6 +3,11 @@
 # present are skipped, so `make` targets can call this every time at almost no cost.
 set -euo pipefail
 
+# --aarch64: what the cross build (cmake --preset aarch64) and its emulated test run need instead:
+# the cross compiler, qemu-user and the arm64 builds of the libraries, from Debian's multiarch.
+aarch64=0
+[[ "${1:-}" == "--aarch64" ]] && aarch64=1
+
 packages=(
   build-essential cmake ninja-build pkg-config
   clang-14 libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes
@@ -12,6 +17,11 @@ packages=(
   libcpp-httplib-dev                     # HTTP server of `autarky serve`
   wrk                                    # the server load test (bench/server_load.sh)
 )
+
+if (( aarch64 )); then
+  packages=(g++-aarch64-linux-gnu qemu-user libfmt-dev:arm64 libspdlog-dev:arm64 libssl-dev:arm64
+            libpcre2-dev:arm64 libsqlite3-dev:arm64 libgtest-dev:arm64 libcpp-httplib-dev:arm64)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,12 +34,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=()
   [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
+  if (( aarch64 )) && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    "${sudo_cmd[@]}" dpkg --add-architecture arm64
+    "${sudo_cmd[@]}" apt-get update
+  fi
   # Package lists may be stale on a fresh machine: refresh once and retry if the first try fails.
   if ! "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
     "${sudo_cmd[@]}" apt-get update
     "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
   fi
 fi
+
+(( aarch64 )) && exit 0
 
 # The server's integration tests use the official OpenAI Node.js SDK (tests/node), pinned by its
 # package-lock.json. Node 20 and npm come with the machine; `npm ci` runs only when the lock file

@@ -1,6 +1,7 @@
 #include "platform/thread_pool.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <string>
@@ -26,7 +27,24 @@ int physical_core_count() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads > 0 ? n_threads : physical_core_count()) {
+namespace {
+// AUTARKY_MAX_THREADS caps every pool: for environments where starting OS threads fails or hangs
+// (qemu-user in some sandboxes runs the AArch64 tests single-threaded with it), and for users
+// who must leave cores free. Unset, empty or invalid: no cap.
+int thread_cap() {
+  const char* cap = std::getenv("AUTARKY_MAX_THREADS");
+  if (cap == nullptr) return 0;
+  const int n = std::atoi(cap);
+  return n > 0 ? n : 0;
+}
+int pool_size(int requested) {
+  int n = requested > 0 ? requested : physical_core_count();
+  const int cap = thread_cap();
+  return cap > 0 ? std::min(n, cap) : n;
+}
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(pool_size(n_threads)) {
   workers_.reserve(n_threads_ - 1);
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }

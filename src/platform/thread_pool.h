@@ -17,7 +17,8 @@ int physical_core_count();
 
 class ThreadPool {
  public:
-  // n_threads <= 0 means physical_core_count().
+  // n_threads <= 0 means physical_core_count(). The environment variable AUTARKY_MAX_THREADS, if
+  // set to a positive number, caps the size.
   explicit ThreadPool(int n_threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
