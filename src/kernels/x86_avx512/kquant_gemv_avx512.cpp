@@ -19,6 +19,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/kquant_token_groups.h"
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "tensor/blocks.h"
 
@@ -153,33 +154,6 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = sum_lanes(acc[t]);
-}
-
-template <typename Block, void (*Row1)(const Block*, const BlockQ8_K* const*, std::int64_t, float*),
-          void (*Row2)(const Block*, const BlockQ8_K* const*, std::int64_t, float*),
-          void (*Row3)(const Block*, const BlockQ8_K* const*, std::int64_t, float*),
-          void (*Row4)(const Block*, const BlockQ8_K* const*, std::int64_t, float*)>
-void rows_by_token_groups(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,
-                          std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,
-                          std::int64_t row_end) {
-  const std::int64_t n_blocks = w.n_in / kQK_K;
-  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
-    const std::int64_t nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
-    const BlockQ8_K* xs[4];
-    for (std::int64_t t = 0; t < nt; ++t)
-      xs[t] = reinterpret_cast<const BlockQ8_K*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes);
-    for (std::int64_t o = row_begin; o < row_end; ++o) {
-      const auto* row = reinterpret_cast<const Block*>(w.data + static_cast<std::uint64_t>(o) * w.row_bytes);
-      float out[4];
-      switch (nt) {
-        case 1: Row1(row, xs, n_blocks, out); break;
-        case 2: Row2(row, xs, n_blocks, out); break;
-        case 3: Row3(row, xs, n_blocks, out); break;
-        default: Row4(row, xs, n_blocks, out); break;
-      }
-      for (std::int64_t t = 0; t < nt; ++t) y[(t0 + t) * y_stride + o] = out[t];
-    }
-  }
 }
 
 }  // namespace
