@@ -11,7 +11,7 @@
 
 namespace autarky::kernels {
 
-enum class ScratchSlot : int { kPanel = 0, kActivationInfo = 1, kRowBuffer = 2, kCount = 3 };
+enum class ScratchSlot : int { kPanel = 0, kActivationInfo = 1, kRowBuffer = 2, kAttention = 3, kCount = 4 };
 
 // At least `bytes` bytes, 64-byte aligned, owned by the calling thread. Contents are unspecified;
 // the pointer stays valid until the next call with the same slot on this thread.

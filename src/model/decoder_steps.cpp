@@ -5,7 +5,7 @@
 
 #include "base/error.h"
 #include "kernels/matmul.h"
-#include "kernels/ref/attention_ref.h"
+#include "kernels/attention.h"
 #include "kernels/ref/ops_ref.h"
 #include "tensor/type_traits.h"
 
@@ -47,9 +47,9 @@ void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
   cache.store(il, pos0, n_tokens, s.k.data() + row0 * cache.shape().k_width, s.v.data() + row0 * cache.shape().v_width);
-  ref::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v,
+  AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v,
                             1.0f / std::sqrt(static_cast<float>(c.head_dim_k))};
-  ref::attention(ctx.pool, shape, s.q.data() + row0 * c.n_head * c.head_dim_k, n_tokens, pos0, cache.k(il, 0),
+  autarky::attention(ctx.pool, shape, s.q.data() + row0 * c.n_head * c.head_dim_k, n_tokens, pos0, cache.k(il, 0),
                  cache.v(il, 0), s.att.data() + row0 * c.n_head * c.head_dim_v);
 }
 
