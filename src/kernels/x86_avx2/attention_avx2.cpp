@@ -1,5 +1,7 @@
 #include "kernels/x86_avx2/attention_avx2.h"
 
+#include <immintrin.h>
+
 #include <cstdint>
 #include <cstring>
 

@@ -12,7 +12,9 @@
 // GCC 12's AVX-512 headers build "undefined" vectors by self-initialisation, which its own
 // -Wuninitialized then reports from inside the intrinsics.
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstdint>

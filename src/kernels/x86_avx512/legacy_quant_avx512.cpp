@@ -22,7 +22,9 @@
 
 // GCC 12 reports the deliberately undefined source vector inside some AVX-512 intrinsics
 // (_mm512_undefined_*) as "may be used uninitialized" once they are inlined here.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <cstdint>
 #include <cstring>
