@@ -1,5 +1,8 @@
 #include "test_support.h"
 
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +36,19 @@ fs::path golden_dir() {
 fs::path source_dir() { return AUTARKY_SOURCE_DIR; }
 fs::path bundled_model() { return source_dir() / "models" / "stories260K.gguf"; }
 std::string cli_path() { return AUTARKY_CLI_PATH; }
+
+std::string bundled_chat_model(const TempDir& dir) {
+  GgufFile src = GgufFile::open(bundled_model().string());
+  GgufWriter w;
+  w.copy_metadata_from(src);
+  w.set("tokenizer.chat_template",
+        std::string("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+                    "{% if add_generation_prompt %}assistant:{% endif %}"));
+  for (const auto& t : src.tensors()) w.add_tensor(t.name, t.type, t.ne, t.data);
+  const std::string path = (dir / "chat.gguf").string();
+  w.write(path);
+  return path;
+}
 
 TempDir::TempDir() {
   std::random_device rd;

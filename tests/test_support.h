@@ -38,6 +38,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// A copy of the bundled model with a minimal chat template ("role: content" lines, then
+// "assistant:"), written into `dir`, for `autarky chat` tests; returns its path.
+std::string bundled_chat_model(const TempDir& dir);
+
 std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path);
 void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes);
 std::vector<float> read_f32(const std::filesystem::path& path);

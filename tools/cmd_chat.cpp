@@ -3,7 +3,9 @@
 // already hold (the longest common prefix with the session's history is kept), so earlier turns
 // are not re-read. Every reply carries the explicit label (compliance flags as for `run`), is
 // watermarked with --watermark-key, and gets an audit record with --audit-log; the label is not
-// part of the conversation the model sees.
+// part of the conversation the model sees. With -o FILE the labelled replies (not the user's
+// turns, which are not generated) are written to FILE after every reply, blank-line separated,
+// with the implicit label of the whole file in FILE.aigc.json, as `run -o` does.
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -68,6 +70,22 @@ int run_chat(ChatOptions& o) {
   g.end_tokens.assign(tokenizer->vocab().eog_ids.begin(), tokenizer->vocab().eog_ids.end());
   if (tokenizer->eos() >= 0) g.end_tokens.push_back(tokenizer->eos());
 
+  // -o: the file is one piece of generated content, so its implicit label covers all of it; the
+  // replies' notices are already in it, so the file's label adds no second notice.
+  compliance::LabelPolicy file_policy = compliance.labeler.policy();
+  file_policy.explicit_label = false;
+  std::string transcript;  // the labelled replies so far, for -o
+  std::size_t replies = 0;
+  auto save_transcript = [&] {
+    compliance::LabelledResponse whole = compliance.labeler.start(&file_policy);
+    whole.begin();
+    whole.feed(transcript);
+    whole.finish();
+    write_labelled_output(o.compliance.output, transcript, whole);
+    return whole.produce_id();
+  };
+  std::string file_produce_id;
+
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   if (!o.system.empty()) messages.push_back({{"role", "system"}, {"content", o.system}});
   std::fprintf(stderr, "chat: context %lld tokens; end a line with \\ to continue it; Ctrl-D to quit\n",
@@ -104,7 +122,8 @@ int run_chat(ChatOptions& o) {
 
     text::StreamingDecoder decoder(*tokenizer, /*strip_leading_space=*/true);
     compliance::LabelledResponse label = compliance.labeler.start();
-    write_out(label.begin());
+    std::string shown = label.begin();  // the reply as the user sees it, notice included
+    write_out(shown);
     std::string reply;
     auto sink = [&](std::string_view t) {
       label.feed(t);
@@ -114,14 +133,23 @@ int run_chat(ChatOptions& o) {
     GenerateResult r = generate(
         session, sampler, fresh, g, [&](std::int32_t id) { return decoder.push(id); }, sink);
     if (r.reason != StopReason::kStopString) sink(decoder.finish());
-    write_out(label.finish());
+    const std::string tail = label.finish();
+    write_out(tail);
     label.audit("cli", all.size(), r.tokens.size());
+    if (!o.compliance.output.empty()) {
+      transcript += (replies++ == 0 ? "" : "\n\n") + shown + reply + tail;
+      file_produce_id = save_transcript();
+    }
     std::fprintf(stderr, "\n[%zu new prompt tokens (%zu reused) %.1f tok/s, %zu generated %.1f tok/s, %s]",
                  fresh.size(), keep, fresh.size() / std::max(r.prompt_seconds, 1e-9), r.tokens.size(),
                  r.tokens.size() / std::max(r.generate_seconds, 1e-9), stop_reason_name(r.reason));
     messages.push_back({{"role", "assistant"}, {"content", reply}});
   }
   write_out("\n");
+  if (replies > 0) {
+    std::fprintf(stderr, "chat: %zu replies in %s, label in %s (ProduceID %s)\n", replies, o.compliance.output.c_str(),
+                 compliance::sidecar_path(o.compliance.output).c_str(), file_produce_id.c_str());
+  }
   return 0;
 }
 
@@ -129,7 +157,7 @@ const RegisterCommand kChat{"chat", "Interactive chat with the model's chat temp
                               auto o = std::make_shared<ChatOptions>();
                               add_model_flags(app, o->model);
                               add_sampling_flags(app, o->sampling);
-                              add_compliance_flags(app, o->compliance, /*with_output=*/false);
+                              add_compliance_flags(app, o->compliance, /*with_output=*/true);
                               app.add_option("-s,--system", o->system, "System message");
                               app.add_option("-n,--n-predict", o->n_predict, "Max tokens per reply; -1 = no limit");
                               return [o] { return run_chat(*o); };

@@ -1,5 +1,6 @@
-// `autarky keys create|list|revoke|usage --db PATH`: the admin side of the tenant ledger
+// `autarky keys create|list|policy|revoke|usage --db PATH`: the admin side of the tenant ledger
 // (src/tenants/ledger.h). Secrets are printed once, by `create`; nothing else can show them.
+// `create` and `policy` also set the key's label/watermark policy (key_policy_flags.h).
 
 #include <fmt/format.h>
 
@@ -10,6 +11,7 @@
 
 #include "base/error.h"
 #include "command.h"
+#include "key_policy_flags.h"
 #include "tenants/api_key.h"
 #include "tenants/ledger.h"
 
@@ -55,6 +57,7 @@ nlohmann::json key_json(const KeyInfo& key) {
   return {{"id", key.id},
           {"name", key.name},
           {"limits", limits_json(key.limits)},
+          {"policy", key.policy.to_json()},
           {"created_at", utc_text(key.created_at)},
           {"revoked_at", key.revoked_at ? nlohmann::json(utc_text(*key.revoked_at)) : nlohmann::json(nullptr)}};
 }
@@ -64,8 +67,16 @@ nlohmann::json key_json(const KeyInfo& key) {
 struct CreateArgs {
   std::string db, name;
   std::string tokens_per_day, tokens_per_month, rpm, max_concurrent;
+  KeyPolicyFlags policy;
   bool json = false;
 };
+
+// The policy takes effect in the server; the watermark also needs the server's key.
+void note_watermark(const tenants::KeyPolicy& policy) {
+  if (policy.watermark.value_or(false))
+    fmt::print(stderr, "note: the watermark needs `autarky serve --watermark-key KEYFILE`; a server without one "
+                       "serves this key unwatermarked and logs a warning\n");
+}
 
 std::uint64_t parse_limit(std::string_view flag, const std::string& text) {
   if (text.empty()) return 0;
@@ -92,15 +103,18 @@ int run_create(const CreateArgs& args) {
   limits.tokens_per_month = parse_limit("--tokens-per-month", args.tokens_per_month);
   limits.requests_per_minute = parse_limit("--rpm", args.rpm);
   limits.max_concurrent = parse_limit("--max-concurrent", args.max_concurrent);
+  tenants::KeyPolicy policy = apply_key_policy_flags(args.policy, {});
   Ledger ledger(args.db, tenants::OpenMode::kCreateIfMissing);
-  tenants::NewKey created = ledger.create_key(args.name, limits, tenants::Clock::now());
+  tenants::NewKey created = ledger.create_key(args.name, limits, tenants::Clock::now(), policy);
+  note_watermark(policy);
   if (args.json) {
     nlohmann::json out = key_json(created.key);
     out["secret"] = created.secret;
     fmt::print("{}\n", out.dump());
     return 0;
   }
-  fmt::print("id:     {}\nname:   {}\nsecret: {}\n", created.key.id, created.key.name, created.secret);
+  fmt::print("id:     {}\nname:   {}\npolicy: {}\nsecret: {}\n", created.key.id, created.key.name,
+             created.key.policy.summary(), created.secret);
   fmt::print(stderr, "The secret is shown only this once (the ledger keeps only its SHA-256): store it now.\n");
   return 0;
 }
@@ -122,17 +136,31 @@ int run_list(const std::string& db, bool json) {
     fmt::print("{}\n", out.dump(2));
     return 0;
   }
-  fmt::print("{:<12}  {:<16}  {:>10}  {:>12}  {:>6}  {:>4}  {:<20}  {:<20}  {:>10}  {:>12}\n", "ID", "NAME", "TOK/DAY",
-             "TOK/MONTH", "RPM", "CONC", "CREATED", "REVOKED", "USED TODAY", "USED MONTH");
+  fmt::print("{:<12}  {:<16}  {:>10}  {:>12}  {:>6}  {:>4}  {:<20}  {:<20}  {:>10}  {:>12}  {}\n", "ID", "NAME",
+             "TOK/DAY", "TOK/MONTH", "RPM", "CONC", "CREATED", "REVOKED", "USED TODAY", "USED MONTH", "POLICY");
   for (const KeyInfo& key : keys) {
     KeyUsage usage = ledger.usage(key.id, now);
-    fmt::print("{:<12}  {:<16}  {:>10}  {:>12}  {:>6}  {:>4}  {:<20}  {:<20}  {:>10}  {:>12}\n", key.id, key.name,
+    fmt::print("{:<12}  {:<16}  {:>10}  {:>12}  {:>6}  {:>4}  {:<20}  {:<20}  {:>10}  {:>12}  {}\n", key.id, key.name,
                limit_text(key.limits.tokens_per_day), limit_text(key.limits.tokens_per_month),
                limit_text(key.limits.requests_per_minute), limit_text(key.limits.max_concurrent),
                utc_text(key.created_at), key.revoked_at ? utc_text(*key.revoked_at) : "-", usage.today.tokens(),
-               usage.this_month.tokens());
+               usage.this_month.tokens(), key.policy.summary());
   }
   if (keys.empty()) fmt::print(stderr, "no keys yet: `autarky keys create --db {} --name NAME`\n", db);
+  return 0;
+}
+
+int run_policy(const std::string& db, const std::string& id, const KeyPolicyFlags& flags, bool json) {
+  require("--db", db);
+  require("the key id", id);
+  check_key_id(id);
+  Ledger ledger(db, tenants::OpenMode::kMustExist);
+  auto key = ledger.find_key(id);
+  if (!key) fail("{}: no key with id '{}'", db, id);
+  KeyInfo updated = ledger.set_key_policy(id, apply_key_policy_flags(flags, key->policy));
+  note_watermark(updated.policy);
+  if (json) fmt::print("{}\n", key_json(updated).dump());
+  else fmt::print("{}: policy {}\n", id, updated.policy.summary());
   return 0;
 }
 
@@ -188,7 +216,7 @@ int run_usage(const std::string& db, const std::string& id, bool json) {
 }
 
 const RegisterCommand kKeys{
-    "keys", "Manage API keys and see their usage (create, list, revoke, usage)", [](CLI::App& app) {
+    "keys", "Manage API keys and see their usage (create, list, policy, revoke, usage)", [](CLI::App& app) {
       auto create = std::make_shared<CreateArgs>();
       CLI::App* create_cmd = app.add_subcommand("create", "Make a new API key; prints its secret once");
       create_cmd->add_option("--db", create->db, "Ledger database (created if missing)");
@@ -197,6 +225,7 @@ const RegisterCommand kKeys{
       create_cmd->add_option("--tokens-per-month", create->tokens_per_month, "Tokens per UTC calendar month (0 = unlimited)");
       create_cmd->add_option("--rpm", create->rpm, "Requests per minute (0 = unlimited)");
       create_cmd->add_option("--max-concurrent", create->max_concurrent, "Requests running at once (0 = unlimited)");
+      add_key_policy_flags(*create_cmd, create->policy);
       create_cmd->add_flag("--json", create->json, "Print the new key as JSON");
 
       auto db = std::make_shared<std::string>();
@@ -205,6 +234,13 @@ const RegisterCommand kKeys{
       CLI::App* list_cmd = app.add_subcommand("list", "List keys with limits and usage (never secrets)");
       list_cmd->add_option("--db", *db, "Ledger database");
       list_cmd->add_flag("--json", *json, "Print JSON");
+      auto policy = std::make_shared<KeyPolicyFlags>();
+      CLI::App* policy_cmd =
+          app.add_subcommand("policy", "Change a key's label/watermark policy (flags not given stay as they are)");
+      policy_cmd->add_option("--db", *db, "Ledger database");
+      policy_cmd->add_option("id", *id, "Key id");
+      add_key_policy_flags(*policy_cmd, *policy);
+      policy_cmd->add_flag("--json", *json, "Print the key as JSON");
       CLI::App* revoke_cmd = app.add_subcommand("revoke", "Revoke a key: it stops authenticating at once");
       revoke_cmd->add_option("--db", *db, "Ledger database");
       revoke_cmd->add_option("id", *id, "Key id");
@@ -212,17 +248,18 @@ const RegisterCommand kKeys{
       usage_cmd->add_option("--db", *db, "Ledger database");
       usage_cmd->add_option("id", *id, "Key id (default: all keys)");
       usage_cmd->add_flag("--json", *json, "Print JSON");
-      for (CLI::App* cmd : {create_cmd, list_cmd, revoke_cmd, usage_cmd}) cmd->allow_extras();
+      for (CLI::App* cmd : {create_cmd, list_cmd, policy_cmd, revoke_cmd, usage_cmd}) cmd->allow_extras();
 
       return [=]() -> int {
-        for (CLI::App* cmd : {create_cmd, list_cmd, revoke_cmd, usage_cmd}) {
+        for (CLI::App* cmd : {create_cmd, list_cmd, policy_cmd, revoke_cmd, usage_cmd}) {
           if (cmd->parsed()) reject_extras(cmd);
         }
         if (create_cmd->parsed()) return run_create(*create);
         if (list_cmd->parsed()) return run_list(*db, *json);
+        if (policy_cmd->parsed()) return run_policy(*db, *id, *policy, *json);
         if (revoke_cmd->parsed()) return run_revoke(*db, *id);
         if (usage_cmd->parsed()) return run_usage(*db, *id, *json);
-        fail("keys: expected a subcommand (create, list, revoke, usage)");
+        fail("keys: expected a subcommand (create, list, policy, revoke, usage)");
       };
     }};
 

@@ -14,7 +14,6 @@
 #include "engine/generate.h"
 #include "inference_flags.h"
 #include "model/model.h"
-#include "platform/atomic_file.h"
 #include "text/streaming_decoder.h"
 #include "text/tokenizer.h"
 
@@ -75,10 +74,7 @@ int run(RunOptions& o) {
   if (r.reason != StopReason::kStopString) sink(decoder.finish());
   emit(label.finish());
   write_out("\n");
-  if (!o.compliance.output.empty()) {
-    write_file_atomically(o.compliance.output, content);
-    if (label.implicit_label()) compliance::write_aigc_sidecar(o.compliance.output, label.aigc());
-  }
+  if (!o.compliance.output.empty()) write_labelled_output(o.compliance.output, content, label);
   label.audit("cli", prompt.size(), r.tokens.size());
 
   const auto generated = static_cast<double>(r.tokens.size());

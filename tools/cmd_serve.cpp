@@ -45,6 +45,7 @@ struct ServeOptions {
   int threads = 0;
   std::size_t max_body_bytes = 4u << 20;
   ComplianceFlags compliance;   // labels, watermark, audit log (as for `run`)
+  std::string watermark_default = "on";  // for keys without their own choice (with --watermark-key)
   std::string verify_manifest;  // refuse the model unless it verifies against this manifest
   std::string pubkey;           // ... signed by this Ed25519 public key
 };
@@ -64,6 +65,19 @@ sigset_t block_shutdown_signals() {
   // A client that closes its socket must cost us a failed write, not the process.
   std::signal(SIGPIPE, SIG_IGN);
   return set;
+}
+
+// Keys whose policy asks for the watermark are served unwatermarked by a server without a
+// watermark key (server/compliance_annotator.h); say so at start-up rather than only per request.
+void warn_unwatermarkable_keys(tenants::Ledger& ledger, bool have_watermark_key) {
+  if (have_watermark_key) return;
+  for (const tenants::KeyInfo& key : ledger.list_keys()) {
+    if (!key.revoked() && key.policy.watermark.value_or(false)) {
+      AUTARKY_LOG_WARN("serve: key {} ({}) asks for the watermark, but there is no --watermark-key: it will not be "
+                       "watermarked",
+                       key.id, key.name);
+    }
+  }
 }
 
 int run_serve(ServeOptions& o) {
@@ -97,6 +111,7 @@ int run_serve(ServeOptions& o) {
       AUTARKY_LOG_WARN("serve: {} has no active key yet; create one with `autarky keys create --db {} --name NAME`",
                        o.db, o.db);
     }
+    warn_unwatermarkable_keys(*ledger, compliance.watermark != nullptr);
     access = std::make_unique<server::LedgerAccess>(*ledger);
   } else {
     access = std::make_unique<server::OpenAccess>();
@@ -108,8 +123,10 @@ int run_serve(ServeOptions& o) {
   // Every admitted or queued request holds an HTTP thread; a few more keep /health and /metrics
   // answering when the queue is full.
   http.http_threads = o.slots + o.max_queue + 8;
-  server::ApiServer api(http, *access,
-                        server::compliance_hooks(std::make_shared<const compliance::ResponseLabeler>(compliance.labeler)));
+  // The watermark is applied per request by the compliance hooks: keys may turn it on or off.
+  server::ServerCompliance per_key{std::make_shared<const compliance::ResponseLabeler>(compliance.labeler),
+                                   compliance.watermark, tenants::parse_on_off("--watermark-default", o.watermark_default)};
+  server::ApiServer api(http, *access, server::compliance_hooks(std::move(per_key)));
   const int port = api.bind();
   std::thread http_thread([&api] { api.serve(); });
   AUTARKY_LOG_INFO("serve: listening on http://{}:{} ({})", o.host, port,
@@ -137,7 +154,6 @@ int run_serve(ServeOptions& o) {
     loaded->scheduler = std::make_unique<Scheduler>(loaded->model, *loaded->tokenizer, *loaded->pool, sched);
     loaded->service = std::make_unique<server::CompletionService>(o.alias, loaded->model, *loaded->tokenizer,
                                                                   *loaded->scheduler);
-    if (compliance.watermark) loaded->service->add_logit_processor(compliance.watermark);
   } catch (...) {
     api.stop();
     http_thread.join();
@@ -173,6 +189,10 @@ const RegisterCommand kServe{
       app.add_option("-t,--threads", o->threads, "Compute threads (default: physical cores)");
       app.add_option("--max-body-bytes", o->max_body_bytes, "Largest request body accepted")->capture_default_str();
       add_compliance_flags(app, o->compliance, /*with_output=*/false);
+      app.add_option("--watermark-default", o->watermark_default,
+                     "Watermark responses of keys that do not choose (keys policy --watermark): on or off")
+          ->check(CLI::IsMember({"on", "off"}))
+          ->capture_default_str();
       app.add_option("--verify-manifest", o->verify_manifest,
                      "Refuse to serve the model unless it verifies against this signed manifest (autarky sign)");
       app.add_option("--pubkey", o->pubkey, "Ed25519 public key (PEM) the manifest must be signed with");

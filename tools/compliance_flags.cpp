@@ -1,6 +1,7 @@
 #include "compliance_flags.h"
 
 #include "base/error.h"
+#include "platform/atomic_file.h"
 
 namespace autarky::cli {
 
@@ -46,6 +47,11 @@ Compliance make_compliance(const ComplianceFlags& f) {
     watermark = std::make_shared<compliance::WatermarkProcessor>(compliance::SecretKey::load(f.watermark_key), f.watermark);
   }
   return Compliance{compliance::ResponseLabeler(policy, key, audit), watermark};
+}
+
+void write_labelled_output(const std::string& path, std::string_view content, const compliance::LabelledResponse& label) {
+  write_file_atomically(path, content);
+  if (label.implicit_label()) compliance::write_aigc_sidecar(path, label.aigc());
 }
 
 }  // namespace autarky::cli

@@ -14,11 +14,13 @@
 #include <variant>
 
 #include "server/api_error.h"
+#include "tenants/key_policy.h"
 
 namespace autarky::server {
 
 struct AccessGrant {
   std::string key_id;            // empty in open mode
+  tenants::KeyPolicy policy;     // the key's label/watermark choices; all inherited in open mode
   std::shared_ptr<void> holds;  // released (e.g. the key's concurrency slot) with the last copy
 };
 

@@ -31,7 +31,7 @@ std::variant<AccessGrant, ApiError> LedgerAccess::admit(std::optional<std::strin
     return error;
   }
   // The admission holds the key's concurrency slot until the response is over.
-  return AccessGrant{info.id, std::move(admission)};
+  return AccessGrant{info.id, info.policy, std::move(admission)};
 }
 
 void LedgerAccess::record_usage(const AccessGrant& grant, const std::string& request_id, std::int64_t prompt_tokens,

@@ -3,7 +3,9 @@
 // content labels and provenance metadata (compliance): text before and after the generated
 // content, HTTP headers, and top-level JSON fields.
 //
-// ResponseHooks::annotate is called once per admitted completion request and may return null.
+// ResponseHooks::annotate is called once per admitted completion request, with the access grant
+// (the API key and its policy), and may return null. Before generation starts, the annotator's
+// logit_processors() join the request's sampler (e.g. a watermark chosen per key).
 // The returned annotator then sees, in this order, on the request's HTTP thread:
 //   begin(early)   before anything is sent (for a stream, before its first byte): headers and
 //                  fields known without the text; returns text to put before the content.
@@ -25,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "sampling/sampler.h"
+#include "server/access.h"
 #include "server/openai_request.h"
 
 namespace autarky::server {
@@ -37,6 +41,7 @@ struct ResponseDecoration {
 class ResponseAnnotator {
  public:
   virtual ~ResponseAnnotator() = default;
+  virtual std::vector<std::shared_ptr<const LogitProcessor>> logit_processors() const { return {}; }
   virtual std::string begin(ResponseDecoration& early) = 0;
   virtual void feed(std::string_view text) = 0;
   virtual std::string finish(ResponseDecoration& late) = 0;
@@ -44,7 +49,7 @@ class ResponseAnnotator {
 };
 
 struct ResponseHooks {
-  std::function<std::unique_ptr<ResponseAnnotator>(const OpenAiRequest& request)> annotate;
+  std::function<std::unique_ptr<ResponseAnnotator>(const OpenAiRequest& request, const AccessGrant& grant)> annotate;
 };
 
 }  // namespace autarky::server

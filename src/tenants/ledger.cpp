@@ -39,7 +39,27 @@ void configure(SqliteDb& db) {
 }
 
 constexpr std::string_view kKeyColumns =
-    "id, name, tokens_per_day, tokens_per_month, requests_per_minute, max_concurrent, created_at, revoked_at";
+    "id, name, tokens_per_day, tokens_per_month, requests_per_minute, max_concurrent, created_at, revoked_at, "
+    "label_mode, label_language, label_text, watermark";
+constexpr int kKeyColumnCount = 12;
+
+std::optional<std::string> optional_text(const SqliteStatement& row, int column) {
+  if (row.is_null(column)) return std::nullopt;
+  return row.column_text(column);
+}
+
+// Binds the policy to ?first .. ?first+3 (NULL where it inherits).
+void bind_policy(SqliteStatement& stmt, int first, const KeyPolicy& policy) {
+  auto text = [&](int index, const std::optional<std::string>& value) {
+    if (value) stmt.bind(index, *value);
+    else stmt.bind_null(index);
+  };
+  text(first, policy.label);
+  text(first + 1, policy.label_language);
+  text(first + 2, policy.label_text);
+  if (policy.watermark) stmt.bind(first + 3, std::int64_t{*policy.watermark ? 1 : 0});
+  else stmt.bind_null(first + 3);
+}
 
 KeyInfo read_key(const SqliteStatement& row) {
   KeyInfo key;
@@ -51,6 +71,10 @@ KeyInfo read_key(const SqliteStatement& row) {
   key.limits.max_concurrent = static_cast<std::uint64_t>(row.column_int(5));
   key.created_at = row.column_int(6);
   key.revoked_at = row.column_optional_int(7);
+  key.policy.label = optional_text(row, 8);
+  key.policy.label_language = optional_text(row, 9);
+  key.policy.label_text = optional_text(row, 10);
+  if (auto watermark = row.column_optional_int(11)) key.policy.watermark = *watermark != 0;
   return key;
 }
 
@@ -88,7 +112,7 @@ std::optional<KeyInfo> Ledger::authenticate(std::string_view secret) {
   stmt.bind(1, *key_id);
   if (!stmt.step()) return std::nullopt;
   KeyInfo key = read_key(stmt);
-  std::vector<std::uint8_t> stored = stmt.column_blob(8);
+  std::vector<std::uint8_t> stored = stmt.column_blob(kKeyColumnCount);
   if (!compliance::equal_constant_time(presented, stored)) return std::nullopt;
   if (key.revoked()) return std::nullopt;
   return key;
@@ -168,8 +192,9 @@ bool Ledger::record_usage(const UsageRecord& record) {
   return true;
 }
 
-NewKey Ledger::create_key(const std::string& name, const KeyLimits& limits, TimePoint now) {
+NewKey Ledger::create_key(const std::string& name, const KeyLimits& limits, TimePoint now, const KeyPolicy& policy) {
   if (name.empty()) fail("{}: a key needs a non-empty name", path_);
+  policy.validate();
   std::int64_t per_day = to_db_int(limits.tokens_per_day, "tokens per day");
   std::int64_t per_month = to_db_int(limits.tokens_per_month, "tokens per month");
   std::int64_t rpm = to_db_int(limits.requests_per_minute, "requests per minute");
@@ -184,14 +209,18 @@ NewKey Ledger::create_key(const std::string& name, const KeyLimits& limits, Time
     if (select_key(db, generated.key_id)) continue;
     SqliteStatement insert(db,
                            "INSERT INTO api_keys (id, name, secret_sha256, tokens_per_day, tokens_per_month, "
-                           "requests_per_minute, max_concurrent, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                           "requests_per_minute, max_concurrent, created_at, label_mode, label_language, label_text, "
+                           "watermark) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     insert.bind(1, generated.key_id).bind(2, name).bind_blob(3, generated.secret_sha256);
-    insert.bind(4, per_day).bind(5, per_month).bind(6, rpm).bind(7, concurrent).bind(8, unix_seconds(now)).run();
+    insert.bind(4, per_day).bind(5, per_month).bind(6, rpm).bind(7, concurrent).bind(8, unix_seconds(now));
+    bind_policy(insert, 9, policy);
+    insert.run();
     tx.commit();
     NewKey result;
     result.key.id = generated.key_id;
     result.key.name = name;
     result.key.limits = limits;
+    result.key.policy = policy;
     result.key.created_at = unix_seconds(now);
     result.secret = std::move(generated.secret);
     return result;
@@ -223,6 +252,24 @@ bool Ledger::revoke_key(const std::string& key_id, TimePoint now) {
   update.bind(1, key_id).bind(2, unix_seconds(now)).run();
   tx.commit();
   return true;
+}
+
+KeyInfo Ledger::set_key_policy(const std::string& key_id, const KeyPolicy& policy) {
+  policy.validate();
+  std::lock_guard lock(write_mutex_);
+  SqliteDb& db = *writer_;
+  SqliteTransaction tx(db);
+  if (!select_key(db, key_id)) fail("{}: no key with id '{}'", path_, key_id);
+  SqliteStatement update(db,
+                         "UPDATE api_keys SET label_mode = ?2, label_language = ?3, label_text = ?4, watermark = ?5 "
+                         "WHERE id = ?1");
+  update.bind(1, key_id);
+  bind_policy(update, 2, policy);
+  update.run();
+  std::optional<KeyInfo> stored = select_key(db, key_id);
+  tx.commit();
+  AUTARKY_ASSERT(stored);
+  return *stored;
 }
 
 KeyUsage Ledger::usage(const std::string& key_id, TimePoint now) {

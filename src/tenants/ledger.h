@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tenants/key_policy.h"
 #include "tenants/quota.h"
 
 namespace autarky::tenants {
@@ -51,6 +52,7 @@ struct KeyInfo {
   std::string id;    // public, 12 hex digits; safe to log
   std::string name;  // the operator's label
   KeyLimits limits;
+  KeyPolicy policy;                       // label/watermark choices; unset fields: the server's
   std::int64_t created_at = 0;            // unix seconds
   std::optional<std::int64_t> revoked_at;  // unix seconds
   bool revoked() const { return revoked_at.has_value(); }
@@ -111,7 +113,10 @@ class Ledger {
 
   // --- Administration (the `autarky keys` CLI, tests) ---
 
-  NewKey create_key(const std::string& name, const KeyLimits& limits, TimePoint now);
+  NewKey create_key(const std::string& name, const KeyLimits& limits, TimePoint now, const KeyPolicy& policy = {});
+  // Replaces the key's whole policy (revoked keys too, so a re-enabled history stays coherent).
+  // Throws for an unknown id or an invalid policy; returns the key as now stored.
+  KeyInfo set_key_policy(const std::string& key_id, const KeyPolicy& policy);
   std::vector<KeyInfo> list_keys();  // oldest first, revoked ones included
   std::optional<KeyInfo> find_key(const std::string& key_id);
   // Throws for an unknown id; returns false if the key was already revoked.

@@ -12,7 +12,7 @@ namespace {
 
 // Never edit a migration that has shipped: add a new one. STRICT tables make SQLite reject a
 // text where an integer belongs instead of storing it silently.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: keys, one row per recorded request, and per-key daily aggregates for quota checks.
     R"sql(
 CREATE TABLE api_keys (
@@ -46,6 +46,14 @@ CREATE TABLE usage_daily (
   PRIMARY KEY (key_id, utc_day)
 ) STRICT, WITHOUT ROWID;
 )sql",
+    // 2: each key's own label/watermark policy (tenants/key_policy.h). NULL = inherit the
+    // server's setting, so keys made before this migration keep behaving as they did.
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN label_mode TEXT CHECK (label_mode IN ('start', 'end', 'off'));
+ALTER TABLE api_keys ADD COLUMN label_language TEXT CHECK (label_language IN ('en', 'zh', 'both'));
+ALTER TABLE api_keys ADD COLUMN label_text TEXT CHECK (label_text <> '');
+ALTER TABLE api_keys ADD COLUMN watermark INTEGER CHECK (watermark IN (0, 1));
+)sql",
 };
 
 bool has_table(SqliteDb& db, std::string_view name) {
@@ -73,7 +81,9 @@ int read_schema_version(SqliteDb& db) {
   return static_cast<int>(stmt.column_int(0));
 }
 
-void migrate_ledger(SqliteDb& db, std::int64_t now_unix_seconds) {
+void migrate_ledger(SqliteDb& db, std::int64_t now_unix_seconds, int target_version) {
+  if (target_version < 0) target_version = latest_schema_version();
+  AUTARKY_ASSERT(target_version <= latest_schema_version());
   SqliteTransaction tx(db);
   if (!has_table(db, "schema_version")) {
     refuse_foreign_database(db);
@@ -83,7 +93,7 @@ void migrate_ledger(SqliteDb& db, std::int64_t now_unix_seconds) {
   if (version > latest_schema_version())
     fail("{}: ledger schema version {} is newer than this autarky understands ({}); use a newer autarky",
          db.path(), version, latest_schema_version());
-  for (int next = version + 1; next <= latest_schema_version(); ++next) {
+  for (int next = version + 1; next <= target_version; ++next) {
     db.exec(kMigrations[static_cast<std::size_t>(next - 1)]);
     SqliteStatement mark(db, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)");
     mark.bind(1, std::int64_t{next}).bind(2, now_unix_seconds).run();

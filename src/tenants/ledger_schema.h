@@ -16,7 +16,8 @@ int latest_schema_version();
 void refuse_foreign_database(SqliteDb& db);
 // Applies the missing migrations in one IMMEDIATE transaction (concurrent openers wait for each
 // other). Refuses a SQLite file that has tables but no schema_version (not a ledger).
-void migrate_ledger(SqliteDb& db, std::int64_t now_unix_seconds);
+// target_version < 0: the latest; tests pass an older one to make a ledger as an older autarky did.
+void migrate_ledger(SqliteDb& db, std::int64_t now_unix_seconds, int target_version = -1);
 int read_schema_version(SqliteDb& db);
 
 }  // namespace autarky::tenants

@@ -91,15 +91,7 @@ TEST(CliPerplexity, MatchesTheMethodComputedFromSessionLogits) {
 
 TEST(CliChat, SecondTurnReusesTheCache) {
   test::TempDir tmp;
-  GgufFile src = GgufFile::open(model());
-  GgufWriter w;
-  w.copy_metadata_from(src);
-  w.set("tokenizer.chat_template",
-        std::string("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-                    "{% if add_generation_prompt %}assistant:{% endif %}"));
-  for (const auto& t : src.tensors()) w.add_tensor(t.name, t.type, t.ne, t.data);
-  const std::string path = (tmp / "chat.gguf").string();
-  w.write(path);
+  const std::string path = test::bundled_chat_model(tmp);
   auto r = test::run_command("printf 'Hello there\\nWhat next\\n' | " + cli() + " chat -m " + path +
                              " -n 8 --temp 0 -c 256");
   ASSERT_EQ(r.exit_code, 0) << r.err;

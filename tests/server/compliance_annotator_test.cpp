@@ -17,6 +17,7 @@
 #include "server/api_server.h"
 #include "server/compliance_annotator.h"
 #include "server/completion_service.h"
+#include "server/sse_reader.h"
 #include "test_support.h"
 #include "text/tokenizer.h"
 
@@ -110,13 +111,7 @@ TEST_F(LabelledServer, StreamedAnswerCarriesTheLabelInTheLastChunk) {
   std::string text;
   nlohmann::json aigc;
   int chunks_with_label = 0;
-  std::size_t pos = 0;
-  while ((pos = r->body.find("data: ", pos)) != std::string::npos) {
-    const std::size_t end = r->body.find("\n\n", pos);
-    const std::string payload = r->body.substr(pos + 6, end - pos - 6);
-    pos = end;
-    if (payload == "[DONE]") break;
-    auto chunk = nlohmann::json::parse(payload);
+  for (const nlohmann::json& chunk : test::sse_payloads(r->body)) {
     if (!chunk.contains("choices") || chunk["choices"].empty()) continue;
     text += chunk["choices"][0]["text"].get<std::string>();
     if (chunk.contains("aigc")) {

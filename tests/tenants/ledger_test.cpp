@@ -8,6 +8,7 @@
 #include "compliance/crypto.h"
 #include "tenants/api_key.h"
 #include "tenants/ledger.h"
+#include "tenants/ledger_schema.h"
 #include "tenants/sqlite_db.h"
 #include "test_support.h"
 
@@ -140,7 +141,7 @@ TEST(Ledger, UsagePersistsAcrossReopenAndRecordingIsIdempotent) {
     EXPECT_THROW(ledger.record_usage({id, "", 1, 1, t}), Error);
   }
   Ledger reopened(db_path(dir), OpenMode::kMustExist);
-  EXPECT_EQ(reopened.schema_version(), 1);
+  EXPECT_EQ(reopened.schema_version(), latest_schema_version());
   EXPECT_EQ(reopened.integrity_check(), "ok");
   auto key = reopened.authenticate(secret);
   ASSERT_TRUE(key);
