@@ -1,6 +1,6 @@
 #pragma once
 // Instruction-set levels that kernels are written for. The best level this CPU supports is
-// used unless the environment variable AUTARKY_ISA caps it (ref, portable, avx2, avx512) --
+// used unless the environment variable AUTARKY_ISA caps it (ref, portable, avx2, avx512, amx) --
 // for comparisons in benchmarks and for reproducing a user's machine.
 
 #include <string_view>
@@ -13,6 +13,7 @@ enum class Isa {
   kPortable,  // plain C++ with GCC vector extensions: any CPU, incl. AArch64 (src/kernels/portable)
   kAvx2,      // x86-64 AVX2 + FMA + F16C (src/kernels/x86_avx2)
   kAvx512,    // x86-64 AVX-512 F/BW/VL/VNNI (src/kernels/x86_avx512); BF16 kernels also need avx512_bf16
+  kAmx,       // kAvx512 plus AMX int8 tile multiplies, for prefill (src/kernels/x86_amx)
 };
 
 std::string_view isa_name(Isa isa);

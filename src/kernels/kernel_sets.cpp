@@ -7,6 +7,7 @@
 #include "kernels/portable/legacy_quant_portable.h"
 
 #if defined(AUTARKY_X86_KERNELS)
+#include "kernels/x86_amx/legacy_quant_amx.h"
 #include "kernels/x86_avx2/kquant_avx2.h"
 #include "kernels/x86_avx2/legacy_quant_avx2.h"
 #include "kernels/x86_avx512/half_float_avx512.h"
@@ -107,9 +108,24 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
     default: return nullptr;
   }
 }
+
+const MatmulKernel* amx(DType type, const CpuFeatures&) {
+  // Tile multiplies for prefill; calls with few tokens run the VNNI kernels inside.
+  constexpr FromFloatFn kToQ8_0 = &avx512::q8_0_from_float;
+  static constexpr MatmulKernel kQ8_0{"amx_q8_0_q8_0", Isa::kAmx, DType::Q8_0, &amx::q8_0_q8_0_tiles, 16, kToQ8_0};
+  static constexpr MatmulKernel kQ4_0{"amx_q4_0_q8_0", Isa::kAmx, DType::Q8_0, &amx::q4_0_q8_0_tiles, 16, kToQ8_0};
+  static constexpr MatmulKernel kQ5_0{"amx_q5_0_q8_0", Isa::kAmx, DType::Q8_0, &amx::q5_0_q8_0_tiles, 16, kToQ8_0};
+  switch (type) {
+    case DType::Q8_0: return &kQ8_0;
+    case DType::Q4_0: return &kQ4_0;
+    case DType::Q5_0: return &kQ5_0;
+    default: return nullptr;
+  }
+}
 #else
 const MatmulKernel* avx2(DType, const CpuFeatures&) { return nullptr; }
 const MatmulKernel* avx512(DType, const CpuFeatures&) { return nullptr; }
+const MatmulKernel* amx(DType, const CpuFeatures&) { return nullptr; }
 #endif
 
 }  // namespace autarky::kernel_sets

@@ -14,7 +14,8 @@ MatmulKernel select_matmul_kernel(DType type, Isa isa) {
   const CpuFeatures& cpu = cpu_features();
   // Highest level first; a level may cover only some types.
   const MatmulKernel* found = nullptr;
-  if (isa >= Isa::kAvx512) found = kernel_sets::avx512(type, cpu);
+  if (isa >= Isa::kAmx) found = kernel_sets::amx(type, cpu);
+  if (!found && isa >= Isa::kAvx512) found = kernel_sets::avx512(type, cpu);
   if (!found && isa >= Isa::kAvx2) found = kernel_sets::avx2(type, cpu);
   if (!found && isa >= Isa::kPortable) found = kernel_sets::portable(type, cpu);
   if (found) return *found;

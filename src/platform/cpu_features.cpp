@@ -3,6 +3,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
@@ -32,6 +36,16 @@ std::uint64_t xgetbv0() {
 
 bool bit(unsigned reg, int n) { return (reg >> n) & 1u; }
 
+bool request_amx_permission() {
+#if defined(__linux__)
+  constexpr long kArchReqXcompPerm = 0x1023;  // arch_prctl code, <asm/prctl.h>
+  constexpr long kXfeatureXtiledata = 18;     // the tile data state component
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
 CpuFeatures detect() {
   CpuFeatures f;
   if (__get_cpuid_max(0, nullptr) < 7) return f;
@@ -58,7 +72,9 @@ CpuFeatures detect() {
     f.avx512_vnni = bit(l7.c, 11);
     f.avx512_bf16 = bit(l7s1.a, 5);
   }
-  if (os_amx) {
+  // Linux also wants each process to ask before it uses the large AMX tile state (it then
+  // saves that state on context switches); without the permission tile instructions fault.
+  if (os_amx && bit(l7.d, 24) && request_amx_permission()) {
     f.amx_bf16 = bit(l7.d, 22);
     f.amx_int8 = bit(l7.d, 25);
   }

@@ -1,0 +1,145 @@
+#pragma once
+// Repacking of 16 rows of a 32-weight "legacy" block type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) into the
+// layout of 4-byte groups that both vpdpbusd (x86_avx512/legacy_quant_avx512.cpp) and the AMX
+// tile multiply (x86_amx) consume: for block b and k in 0..7, one 64-byte vector whose lane r
+// holds the 4 weights 4k..4k+3 of row r. Codes are either unsigned (u = q + c, with the per-type
+// offset c, for vpdpbusd's unsigned operand) or the signed values q themselves.
+//
+// Everything here is in an anonymous namespace on purpose: each including kernel file gets its
+// own copy compiled with its own flags, which the linker must never merge (see kernel_sets.h).
+// Requires <immintrin.h> and AVX-512 F/BW flags in the includer.
+
+#include <cstdint>
+#include <cstring>
+
+#include "tensor/blocks.h"
+
+namespace autarky {
+namespace {
+
+constexpr int kPanelRows = 16;  // one zmm of int32 / float lanes
+
+// Per-type layout and code offset. Offsets are in bytes inside one block.
+struct Q8_0Layout {
+  static constexpr int kBytes = sizeof(BlockQ8_0), kQs = 2, kMin = -1, kQh = -1, kOffset = 128;
+  static constexpr bool kNibbles = false;
+};
+struct Q4_0Layout {
+  static constexpr int kBytes = sizeof(BlockQ4_0), kQs = 2, kMin = -1, kQh = -1, kOffset = 8;
+  static constexpr bool kNibbles = true;
+};
+struct Q4_1Layout {
+  static constexpr int kBytes = sizeof(BlockQ4_1), kQs = 4, kMin = 2, kQh = -1, kOffset = 0;
+  static constexpr bool kNibbles = true;
+};
+struct Q5_0Layout {
+  static constexpr int kBytes = sizeof(BlockQ5_0), kQs = 6, kMin = -1, kQh = 2, kOffset = 16;
+  static constexpr bool kNibbles = true;
+};
+struct Q5_1Layout {
+  static constexpr int kBytes = sizeof(BlockQ5_1), kQs = 8, kMin = 2, kQh = 4, kOffset = 0;
+  static constexpr bool kNibbles = true;
+};
+
+inline std::int32_t load_i32(const void* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Repacks blocks [b0, b0 + n_blocks) of 16 rows starting at `rows` (rows beyond n_valid repeat
+// the last valid one) into codes [n_blocks][8][16 lanes][4 bytes], scales and mins [n_blocks][16].
+// 16 bytes at the same offset of 16 rows, transposed: q[k] lane r = bytes 4k..4k+3 of row r.
+// Inserts put rows p, p+4, p+8, p+12 in the four 128-bit lanes of z[p]; a 4x4 dword transpose
+// inside each 128-bit lane (unpack 32, then 64) then leaves row 4j+i in dword lane 4j+i.
+// 12 inserts + 8 shuffles per 16 rows, several times cheaper than four 16-lane gathers.
+inline void transpose_16x4(const std::uint8_t* const* rows, std::int64_t offset, __m512i q[4]) {
+  __m512i z[4];
+  for (int p = 0; p < 4; ++p) {
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[p] + offset)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[p + 4] + offset)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[p + 8] + offset)), 2);
+    z[p] = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[p + 12] + offset)), 3);
+  }
+  const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+  const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+  q[0] = _mm512_unpacklo_epi64(t0, t2);
+  q[1] = _mm512_unpackhi_epi64(t0, t2);
+  q[2] = _mm512_unpacklo_epi64(t1, t3);
+  q[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+enum class PanelCodes { kUnsigned, kSigned };
+
+template <class L, PanelCodes kCodes = PanelCodes::kUnsigned>
+void pack_panel(const std::uint8_t* rows, std::uint64_t row_bytes, int n_valid, std::int64_t nb_total, std::int64_t b0, int n_blocks,
+                std::uint8_t* codes, float* scales, float* mins) {
+  alignas(64) std::int32_t offsets[kPanelRows];
+  for (int r = 0; r < kPanelRows; ++r) {
+    offsets[r] = static_cast<std::int32_t>(static_cast<std::uint64_t>(r < n_valid ? r : n_valid - 1) * row_bytes);
+  }
+  const __m512i index = _mm512_load_si512(offsets);
+  const std::uint8_t* row_ptr[kPanelRows];
+  for (int r = 0; r < kPanelRows; ++r) row_ptr[r] = rows + offsets[r];
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+  for (int j = 0; j < n_blocks; ++j) {
+    const std::uint8_t* blk = rows + (b0 + j) * L::kBytes;
+    // The next panel's 16 rows are one contiguous range: fetch it sequentially while this one is
+    // packed, a share per block, so decode keeps many cache-line reads in flight in DRAM order.
+    // (Past the matrix end this touches memory that is never used; prefetches never fault.)
+    {
+      const std::uint64_t share = kPanelRows * row_bytes / static_cast<std::uint64_t>(nb_total);
+      const std::uint8_t* ahead = rows + kPanelRows * row_bytes + static_cast<std::uint64_t>(b0 + j) * share;
+      for (std::uint64_t off = 0; off < share + 63; off += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + off), _MM_HINT_T1);
+    }
+    // 4-byte gathers of 2-byte fp16 fields read 2 bytes more, still inside the block.
+    const __m512i d = _mm512_i32gather_epi32(index, blk, 1);
+    _mm512_store_ps(scales + j * kPanelRows, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
+    if constexpr (L::kMin >= 0) {
+      const __m512i m = _mm512_i32gather_epi32(index, blk + L::kMin, 1);
+      _mm512_store_ps(mins + j * kPanelRows, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(m)));
+    }
+    std::uint8_t* out = codes + j * 8 * 64;
+    if constexpr (!L::kNibbles) {
+      const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+      const std::int64_t at = (b0 + j) * L::kBytes + L::kQs;
+      __m512i q[8];
+      transpose_16x4(row_ptr, at, q);
+      transpose_16x4(row_ptr, at + 16, q + 4);
+      for (int k = 0; k < 8; ++k) {
+        _mm512_store_si512(out + k * 64, kCodes == PanelCodes::kSigned ? q[k] : _mm512_xor_si512(q[k], flip));
+      }
+    } else {
+      __m512i high_bits = _mm512_setzero_si512();
+      if constexpr (L::kQh >= 0) high_bits = _mm512_i32gather_epi32(index, blk + L::kQh, 1);
+      __m512i packed[4];
+      transpose_16x4(row_ptr, (b0 + j) * L::kBytes + L::kQs, packed);
+      for (int k = 0; k < 4; ++k) {
+        // Byte i of qs holds weight i (low nibble) and weight i + 16 (high nibble).
+        const __m512i q = packed[k];
+        __m512i lo = _mm512_and_si512(q, low_nibbles);
+        __m512i hi = _mm512_and_si512(_mm512_srli_epi32(q, 4), low_nibbles);
+        if constexpr (L::kQh >= 0) {
+          // Fifth bits of weights 4k..4k+3 (bits 4k.. of qh) and 4k+16..: spread 4 bits into the
+          // bit 4 of 4 bytes. Multiplying by 1 + 2^7 + 2^14 + 2^21 moves bit i to bit 8i
+          // (copies do not overlap, so no carries); the mask keeps those.
+          const __m512i spread = _mm512_set1_epi32(0x00204081);
+          const __m512i pick = _mm512_set1_epi32(0x01010101);
+          const __m512i bits_lo = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k), _mm512_set1_epi32(0xF));
+          const __m512i bits_hi = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k + 16), _mm512_set1_epi32(0xF));
+          lo = _mm512_or_si512(lo, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_lo, spread), pick), 4));
+          hi = _mm512_or_si512(hi, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_hi, spread), pick), 4));
+        }
+        if constexpr (kCodes == PanelCodes::kSigned) {
+          lo = _mm512_sub_epi8(lo, _mm512_set1_epi8(L::kOffset));
+          hi = _mm512_sub_epi8(hi, _mm512_set1_epi8(L::kOffset));
+        }
+        _mm512_store_si512(out + k * 64, lo);
+        _mm512_store_si512(out + (k + 4) * 64, hi);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace autarky
