@@ -30,6 +30,7 @@
 
 #include "kernels/scratch.h"
 #include "kernels/x86_amx/legacy_quant_amx.h"
+#include "kernels/x86_amx/tile_pipeline.h"
 #include "kernels/x86_avx512/legacy_panel_pack.h"
 #include "kernels/x86_avx512/legacy_quant_avx512.h"
 
@@ -118,42 +119,18 @@ __attribute__((always_inline)) inline void scale_and_add(const std::int32_t* c, 
   }
 }
 
-// Tile multiplies of blocks j and j + 1 (if j + 1 < n_blocks) into c[0], c[1].
-__attribute__((always_inline)) inline void multiply_pair(const std::uint8_t* codes, const std::int8_t* a, int j,
-                                                         int n_blocks, std::int32_t (*c)[kTileTokens * kPanelRows]) {
-  constexpr int kABytes = kTileTokens * kQK;
-  _tile_zero(0);
-  _tile_loadd(1, a + j * kABytes, kQK);
-  _tile_loadd(2, codes + j * 8 * 64, 64);
-  _tile_dpbssd(0, 1, 2);
-  if (j + 1 < n_blocks) {
-    _tile_zero(3);
-    _tile_loadd(4, a + (j + 1) * kABytes, kQK);
-    _tile_loadd(5, codes + (j + 1) * 8 * 64, 64);
-    _tile_dpbssd(3, 4, 5);
-  }
-  _tile_stored(0, c[0], kPanelRows * 4);
-  if (j + 1 < n_blocks) _tile_stored(3, c[1], kPanelRows * 4);
-}
-
 // acc[m] (16 output rows of token m) += the panel chunk's blocks times one token group's
-// activations (a: [n_blocks][16][32] codes, da: [n_blocks][16] scales). Software-pipelined over
-// pairs of blocks: the tiles of pair p are multiplied and stored while the AVX-512 epilogue works
-// on pair p - 1, whose stored results have had time to reach L1 (a load right after a tile store
-// waits for it).
+// activations (a: [n_blocks][16][32] codes, da: [n_blocks][16] scales).
 __attribute__((always_inline)) inline void multiply_chunk(const std::uint8_t* codes, const float* scales,
                                                           int n_blocks, const std::int8_t* a, const float* da,
                                                           __m512* acc) {
-  alignas(64) std::int32_t c[2][2][kTileTokens * kPanelRows];  // [pair parity][block of the pair]
-  multiply_pair(codes, a, 0, n_blocks, c[0]);
-  for (int j = 2;; j += 2) {
-    if (j < n_blocks) multiply_pair(codes, a, j, n_blocks, c[(j / 2) & 1]);
-    const int prev = j - 2;
-    auto& done = c[(prev / 2) & 1];
-    scale_and_add(done[0], scales + prev * kPanelRows, da + prev * kTileTokens, acc);
-    if (prev + 1 < n_blocks) scale_and_add(done[1], scales + (prev + 1) * kPanelRows, da + (prev + 1) * kTileTokens, acc);
-    if (j >= n_blocks) break;
-  }
+  pipelined_tile_products(
+      n_blocks,
+      [&](int j) { return TileOperands{a + j * kTileTokens * kQK, kQK, codes + j * 8 * 64}; },
+      [&](int j, const std::int32_t* c, __m512* out) {
+        scale_and_add(c, scales + j * kPanelRows, da + j * kTileTokens, out);
+      },
+      acc);
 }
 
 template <class L>
