@@ -6,40 +6,41 @@
 #include "base/error.h"
 #include "kernels/matmul.h"
 #include "kernels/attention.h"
+#include "kernels/ops.h"
 #include "kernels/ref/ops_ref.h"
 #include "tensor/type_traits.h"
 
 namespace autarky::steps {
 
-void embed(const Model& m, std::span<const std::int32_t> tokens, float* x) {
+void embed(const Model& m, ThreadPool& pool, std::span<const std::int32_t> tokens, float* x) {
   const WeightMatrix& emb = m.globals().matrix(TensorRole::kTokenEmbd);
   const ToFloatFn to_float = type_traits(emb.type).to_float;
-  for (std::size_t t = 0; t < tokens.size(); ++t) {
-    AUTARKY_ASSERT(tokens[t] >= 0 && tokens[t] < emb.n_out, "token {} out of range", tokens[t]);
-    to_float(emb.row(tokens[t]), x + t * emb.n_in, emb.n_in);
+  for (const std::int32_t token : tokens) {
+    AUTARKY_ASSERT(token >= 0 && token < emb.n_out, "token {} out of range", token);
   }
+  // Prefill: rows in parallel shares of >= 32K floats; a decode step's one row stays inline.
+  const auto n_tokens = static_cast<std::int64_t>(tokens.size());
+  pool.parallel_for(n_tokens, std::max<std::int64_t>(1, 32768 / emb.n_in), [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t t = begin; t < end; ++t) to_float(emb.row(tokens[t]), x + t * emb.n_in, emb.n_in);
+  });
 }
 
-void rmsnorm_rows(const float* in, const float* weight, std::int64_t n_tokens, std::int64_t n, float eps, float* out) {
-  for (std::int64_t t = 0; t < n_tokens; ++t) ref::rmsnorm(in + t * n, weight, n, eps, out + t * n);
+void rmsnorm_rows(ForwardContext& ctx, const float* in, const float* weight, std::int64_t n_tokens, std::int64_t n,
+                  float eps, float* out) {
+  ops::rmsnorm_rows(op_kernels(), ctx.pool, in, weight, n_tokens, n, eps, out);
 }
 
 void project(ForwardContext& ctx, const WeightMatrix& w, const float* bias, const float* in, std::int64_t n_tokens,
              float* out) {
   matmul(ctx.pool, w, in, n_tokens, out);
   if (bias) {
-    for (std::int64_t t = 0; t < n_tokens; ++t) ref::add(out + t * w.n_out, bias, w.n_out);
+    for (std::int64_t t = 0; t < n_tokens; ++t) op_kernels().add(out + t * w.n_out, bias, w.n_out);
   }
 }
 
-void rope_rows(const Model& m, float* x, std::int64_t n_tokens, std::int64_t n_heads, std::int64_t head_dim,
-               std::int64_t pos0) {
-  const ref::RopeParams p = m.rope_params();
-  for (std::int64_t t = 0; t < n_tokens; ++t) ref::rope(x + t * n_heads * head_dim, n_heads, head_dim, pos0 + t, p);
-}
-
-void rmsnorm_heads(float* x, std::int64_t n_vectors, std::int64_t head_dim, const float* weight, float eps) {
-  for (std::int64_t i = 0; i < n_vectors; ++i) ref::rmsnorm(x + i * head_dim, weight, head_dim, eps, x + i * head_dim);
+void rmsnorm_heads(ForwardContext& ctx, float* x, std::int64_t n_vectors, std::int64_t head_dim, const float* weight,
+                   float eps) {
+  ops::rmsnorm_rows(op_kernels(), ctx.pool, x, weight, n_vectors, head_dim, eps, x);
 }
 
 void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il, std::int64_t row0,
@@ -59,21 +60,28 @@ std::int64_t batch_tokens(std::span<const SequenceChunk> batch) {
   return n;
 }
 
-void embed_batch(const Model& m, std::span<const SequenceChunk> batch, float* x) {
+void embed_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* x) {
   const std::int64_t n_embd = m.config().n_embd;
   for (const SequenceChunk& c : batch) {
-    embed(m, c.tokens, x);
+    embed(m, ctx.pool, c.tokens, x);
     x += static_cast<std::int64_t>(c.tokens.size()) * n_embd;
   }
 }
 
-void rope_batch(const Model& m, std::span<const SequenceChunk> batch, float* x, std::int64_t n_heads,
-                std::int64_t head_dim) {
+void rope_tables(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch) {
+  const ref::RopeParams p = m.rope_params();
+  float* table = ctx.scratch.rope.data();
   for (const SequenceChunk& c : batch) {
     const auto n = static_cast<std::int64_t>(c.tokens.size());
-    rope_rows(m, x, n, n_heads, head_dim, c.pos0);
-    x += n * n_heads * head_dim;
+    ops::rope_table(p, c.pos0, n, table);
+    table += n * ops::rope_table_width(p);
   }
+}
+
+void rope_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* x,
+                std::int64_t n_heads, std::int64_t head_dim) {
+  ops::rope_rows(op_kernels(), ctx.pool, m.rope_params(), x, batch_tokens(batch), n_heads, head_dim,
+                 ctx.scratch.rope.data());
 }
 
 void attend_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, std::int64_t il) {
@@ -88,18 +96,18 @@ void attend_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceC
 void attn_output(ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens, std::int64_t n_embd) {
   ForwardScratch& s = ctx.scratch;
   project(ctx, layer.matrix(TensorRole::kAttnOut), nullptr, s.att.data(), n_tokens, s.proj.data());
-  ref::add(s.x.data(), s.proj.data(), n_tokens * n_embd);
+  ops::add(op_kernels(), ctx.pool, s.x.data(), s.proj.data(), n_tokens * n_embd);
 }
 
 void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens) {
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
-  rmsnorm_rows(s.x.data(), layer.vector(TensorRole::kFfnNorm), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
+  rmsnorm_rows(ctx, s.x.data(), layer.vector(TensorRole::kFfnNorm), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
   project(ctx, layer.matrix(TensorRole::kFfnGate), nullptr, s.xn.data(), n_tokens, s.gate.data());
   project(ctx, layer.matrix(TensorRole::kFfnUp), nullptr, s.xn.data(), n_tokens, s.up.data());
-  ref::swiglu(s.gate.data(), s.up.data(), n_tokens * c.n_ff);
+  ops::swiglu(op_kernels(), ctx.pool, s.gate.data(), s.up.data(), n_tokens * c.n_ff);
   project(ctx, layer.matrix(TensorRole::kFfnDown), nullptr, s.gate.data(), n_tokens, s.proj.data());
-  ref::add(s.x.data(), s.proj.data(), n_tokens * c.n_embd);
+  ops::add(op_kernels(), ctx.pool, s.x.data(), s.proj.data(), n_tokens * c.n_embd);
 }
 
 void output_logits(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits) {
@@ -111,7 +119,7 @@ void output_logits(const Model& m, ForwardContext& ctx, std::span<const Sequence
   for (const SequenceChunk& chunk : batch) {
     const auto n = static_cast<std::int64_t>(chunk.tokens.size());
     const std::int64_t first = chunk.logits == LogitsFor::kAllTokens ? 0 : chunk.logits == LogitsFor::kLastToken ? n - 1 : n;
-    rmsnorm_rows(s.x.data() + (row0 + first) * c.n_embd, norm, n - first, c.n_embd, c.rms_eps,
+    rmsnorm_rows(ctx, s.x.data() + (row0 + first) * c.n_embd, norm, n - first, c.n_embd, c.rms_eps,
                  s.xn.data() + rows * c.n_embd);
     rows += n - first;
     row0 += n;

@@ -19,6 +19,7 @@ void ForwardScratch::resize(const ModelConfig& c, std::int64_t n) {
   gate.resize(size(c.n_ff));
   up.resize(size(c.n_ff));
   proj.resize(size(c.n_embd));
+  rope.resize(size(2 * c.n_rot));
 }
 
 void forward_batch(const Model& model, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits) {
@@ -31,6 +32,7 @@ void forward_batch(const Model& model, ForwardContext& ctx, std::span<const Sequ
   }
   AUTARKY_ASSERT(n_tokens > 0, "empty batch");
   ctx.scratch.resize(model.config(), n_tokens);
+  steps::rope_tables(model, ctx, batch);
   switch (model.config().arch) {
     case Arch::kLlama: forward_llama(model, ctx, batch); break;
     // Qwen2 differs from Llama only in data (Q/K/V biases, NEOX pairing from the arch table).

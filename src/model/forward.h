@@ -24,6 +24,7 @@ struct ForwardScratch {
   std::vector<float> gate;  // [n_tokens][n_ff]
   std::vector<float> up;    // [n_tokens][n_ff]
   std::vector<float> proj;  // [n_tokens][n_embd] sub-layer output before the residual add
+  std::vector<float> rope;  // [n_tokens][2][n_rot] cos/sin of each row's position (ops::rope_table)
 
   void resize(const ModelConfig& c, std::int64_t n_tokens);
 };
