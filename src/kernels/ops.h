@@ -31,7 +31,8 @@ struct OpKernels {
                const float* cos_sin);
 };
 
-// The kernels of exactly that level (levels this build lacks fall back to the next lower one).
+// The kernels of that level; a level without ops of its own (kAmx: matmuls only) or one this
+// build lacks gets those of the next lower level.
 const OpKernels& select_op_kernels(Isa isa);
 
 // The kernels of default_isa(), chosen on first use.
