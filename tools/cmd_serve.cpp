@@ -125,7 +125,8 @@ int run_serve(ServeOptions& o) {
   http.http_threads = o.slots + o.max_queue + 8;
   // The watermark is applied per request by the compliance hooks: keys may turn it on or off.
   server::ServerCompliance per_key{std::make_shared<const compliance::ResponseLabeler>(compliance.labeler),
-                                   compliance.watermark, tenants::parse_on_off("--watermark-default", o.watermark_default)};
+                                   compliance.watermark,
+                                   tenants::parse_on_off("--watermark-default", o.watermark_default)};
   server::ApiServer api(http, *access, server::compliance_hooks(std::move(per_key)));
   const int port = api.bind();
   std::thread http_thread([&api] { api.serve(); });

@@ -44,7 +44,8 @@ Compliance make_compliance(const ComplianceFlags& f) {
   }
   std::shared_ptr<const compliance::WatermarkProcessor> watermark;
   if (!f.watermark_key.empty()) {
-    watermark = std::make_shared<compliance::WatermarkProcessor>(compliance::SecretKey::load(f.watermark_key), f.watermark);
+    watermark =
+        std::make_shared<compliance::WatermarkProcessor>(compliance::SecretKey::load(f.watermark_key), f.watermark);
   }
   return Compliance{compliance::ResponseLabeler(policy, key, audit), watermark};
 }

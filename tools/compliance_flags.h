@@ -38,6 +38,7 @@ Compliance make_compliance(const ComplianceFlags& f);
 // -o FILE: writes `content` (generated text, explicit label included) to `path` atomically and,
 // unless implicit labels are off, `label`'s implicit label to FILE.aigc.json. `label` must be
 // finished and cover exactly `content`.
-void write_labelled_output(const std::string& path, std::string_view content, const compliance::LabelledResponse& label);
+void write_labelled_output(const std::string& path, std::string_view content,
+                           const compliance::LabelledResponse& label);
 
 }  // namespace autarky::cli

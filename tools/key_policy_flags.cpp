@@ -24,8 +24,9 @@ void add_key_policy_flags(CLI::App& cmd, KeyPolicyFlags& f) {
   f.label_opt = cmd.add_option("--label", f.label, "Explicit notice for this key: start, end, off or inherit");
   f.label_lang_opt = cmd.add_option("--label-lang", f.label_lang, "Notice language: en, zh, both or inherit");
   f.label_text_opt = cmd.add_option("--label-text", f.label_text, "Notice text for this key ('' = inherit)");
-  f.watermark_opt = cmd.add_option("--watermark", f.watermark,
-                                   "Watermark this key's responses: on, off or inherit (needs the server's --watermark-key)");
+  f.watermark_opt =
+      cmd.add_option("--watermark", f.watermark,
+                     "Watermark this key's responses: on, off or inherit (needs the server's --watermark-key)");
 }
 
 tenants::KeyPolicy apply_key_policy_flags(const KeyPolicyFlags& f, tenants::KeyPolicy policy) {

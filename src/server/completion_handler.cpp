@@ -258,7 +258,8 @@ void handle_completion_request(const CompletionContext& ctx, ApiRoute route, con
   state->meta = {route, new_response_id(route), static_cast<std::int64_t>(std::time(nullptr)), ctx.service.model_id()};
   if (ctx.hooks.annotate) state->annotator = ctx.hooks.annotate(state->request, state->grant);
   if (state->annotator) {
-    for (auto& p : state->annotator->logit_processors()) state->prepared.engine.logit_processors.push_back(std::move(p));
+    for (auto& p : state->annotator->logit_processors())
+      state->prepared.engine.logit_processors.push_back(std::move(p));
   }
   // The legacy endpoint's echo: the prompt is the start of the text.
   if (state->request.echo) state->lead_text = state->prepared.prompt_text;

@@ -65,15 +65,16 @@ function detect(text, name) {
 }
 
 test('each key gets its own explicit label; the implicit label stays on', async () => {
+  const messages = [{ role: 'user', content: 'Tell me a story.' }];
   const ask = (client) => client.chat.completions
-    .create({ model: modelId, messages: [{ role: 'user', content: 'Tell me a story.' }], max_tokens: 12, temperature: 0 })
+    .create({ model: modelId, messages, max_tokens: 12, temperature: 0 })
     .withResponse();
   const marked = await ask(clients.marked);
   const bare = await ask(clients.bare);
   const inherits = await ask(clients.inherits);
   const text = (r) => r.data.choices[0].message.content;
   assert.ok(text(marked).endsWith(zh), JSON.stringify(text(marked)));
-  assert.ok(!text(bare).includes('AI-generated') && !text(bare).includes('人工智能生成'), JSON.stringify(text(bare)));
+  assert.ok(!/AI-generated|人工智能生成/.test(text(bare)), JSON.stringify(text(bare)));
   assert.equal(text(inherits), 'AI-generated\n' + text(bare));
   for (const r of [marked, bare, inherits]) {
     assert.equal(r.data.aigc.Label, '1');
@@ -93,7 +94,9 @@ test('streamed answers follow the key policy too', async () => {
 });
 
 test('only the key whose policy turns it on is watermarked', async () => {
-  const request = { model: modelId, prompt: 'Once upon a time', max_tokens: 250, temperature: 0.8, seed: 5, ignore_eos: true };
+  const request = {
+    model: modelId, prompt: 'Once upon a time', max_tokens: 250, temperature: 0.8, seed: 5, ignore_eos: true,
+  };
   const marked = await clients.marked.completions.create(request);
   const plain = await streamed(clients.inherits, request);  // --watermark-default off
   const on = detect(marked.choices[0].text.slice(0, -zh.length), 'marked.txt');

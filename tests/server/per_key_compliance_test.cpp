@@ -122,7 +122,8 @@ class PerKeyServer : public ::testing::Test {
     request["model"] = "stories260K";
     httplib::Client client("127.0.0.1", port_);
     client.set_read_timeout(120);
-    auto r = client.Post("/v1/completions", {{"Authorization", "Bearer " + secret}}, request.dump(), "application/json");
+    auto r =
+        client.Post("/v1/completions", {{"Authorization", "Bearer " + secret}}, request.dump(), "application/json");
     Answer a;
     if (!r) return a;
     a.status = r->status;

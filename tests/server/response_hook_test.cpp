@@ -60,7 +60,9 @@ class AnnotatedServer : public ::testing::Test {
 
   void SetUp() override {
     ResponseHooks hooks;
-    hooks.annotate = [this](const OpenAiRequest&, const AccessGrant&) { return std::make_unique<MarkingAnnotator>(seen_); };
+    hooks.annotate = [this](const OpenAiRequest&, const AccessGrant&) {
+      return std::make_unique<MarkingAnnotator>(seen_);
+    };
     ApiServerOptions options;
     options.port = 0;
     options.http_threads = 4;

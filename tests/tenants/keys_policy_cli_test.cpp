@@ -50,7 +50,8 @@ TEST(KeysPolicyCli, CreateWithPolicyChangeItAndListIt) {
   EXPECT_NE(changed.out.find("label=off"), std::string::npos) << changed.out;
 
   // "inherit" (and an empty text) clear fields again.
-  auto cleared = keys("policy --db " + db + " " + id + " --label-lang inherit --label-text '' --watermark inherit --json");
+  auto cleared =
+      keys("policy --db " + db + " " + id + " --label-lang inherit --label-text '' --watermark inherit --json");
   ASSERT_EQ(cleared.exit_code, 0) << cleared.err;
   KeyPolicy only_off;
   only_off.label = "off";
