@@ -1,7 +1,6 @@
 #include "platform/thread_pool.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -43,38 +42,6 @@ int pool_size(int requested) {
   const int cap = thread_cap();
   return cap > 0 ? std::min(n, cap) : n;
 }
-
-// How long an idle thread polls before it blocks. A decode step's gap between two parallel_for
-// calls is a few microseconds of serial work, and a step's gap to the next (sampling, HTTP) is
-// typically well under a millisecond; beyond this bound blocking costs less than the lost core.
-constexpr std::chrono::microseconds kSpinTime{200};
-
-// Returns once load() != old: polls (with the CPU's spin-wait hint) for kSpinTime, then blocks.
-template <class T>
-T wait_for_change(const std::atomic<T>& value, T old) {
-  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
-  for (int polls = 1;; ++polls) {
-    const T now = value.load(std::memory_order_acquire);
-    if (now != old) return now;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-    // After a short burst, offer the core to other runnable threads between polls: when the
-    // machine has more runnable threads than cores, the thread we wait for may need this one.
-    if (polls % 64 == 0) {
-      if (std::chrono::steady_clock::now() > deadline) break;
-      std::this_thread::yield();
-    }
-  }
-  for (;;) {
-    value.wait(old, std::memory_order_acquire);
-    const T now = value.load(std::memory_order_acquire);
-    if (now != old) return now;
-  }
-}
-
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(pool_size(n_threads)) {
@@ -83,9 +50,11 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(pool_size(n_threads)) {
 }
 
 ThreadPool::~ThreadPool() {
-  stopping_ = true;
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  start_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
@@ -98,10 +67,17 @@ void ThreadPool::run_share(int share_index) {
 void ThreadPool::worker_loop(int worker_index) {
   std::uint64_t seen = 0;
   for (;;) {
-    seen = wait_for_change(generation_, seen);
-    if (stopping_) return;
+    {
+      std::unique_lock lock(mutex_);
+      start_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+    }
     if (worker_index < job_shares_) run_share(worker_index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    {
+      std::lock_guard lock(mutex_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
   }
 }
 
@@ -116,15 +92,19 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain, const RangeFn&
   }
   // At least grain per share, as promised: e.g. n = 7, grain = 5 over 2 threads is 5 + 2, not 4 + 3.
   std::int64_t chunk = std::max(grain, (n + shares - 1) / shares);
-  job_ = &fn;
-  job_n_ = n;
-  job_chunk_ = chunk;
-  job_shares_ = shares;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  {
+    std::lock_guard lock(mutex_);
+    job_ = &fn;
+    job_n_ = n;
+    job_chunk_ = chunk;
+    job_shares_ = shares;
+    pending_ = n_threads_ - 1;
+    ++generation_;
+  }
+  start_cv_.notify_all();
   run_share(0);
-  for (int left = pending_.load(std::memory_order_acquire); left != 0;) left = wait_for_change(pending_, left);
+  std::unique_lock lock(mutex_);
+  done_cv_.wait(lock, [&] { return pending_ == 0; });
   job_ = nullptr;
 }
 

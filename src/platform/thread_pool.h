@@ -2,16 +2,11 @@
 // A small fork-join thread pool. Kernels receive it explicitly (no global pool), split their
 // work into index ranges with parallel_for, and the calling thread works as one of the workers,
 // so a pool of N threads starts N-1 OS threads.
-//
-// A decode step makes ~100 parallel_for calls in a few milliseconds, so an OS wake-up per call
-// (tens of microseconds on a VM) would be a large share of it. Idle workers therefore spin on
-// the job counter for a short, bounded time before they block in the kernel (futex via
-// std::atomic::wait), and so does the caller waiting for them. The bound keeps the waste small
-// when the machine is oversubscribed and a spinning thread would take a core from useful work.
 
-#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -43,15 +38,17 @@ class ThreadPool {
 
   int n_threads_ = 1;
   std::vector<std::thread> workers_;
-  // The job currently being run, written before generation_ is bumped (release) and read by
-  // workers after they see the new generation (acquire); valid while pending_ > 0.
+  std::mutex mutex_;
+  std::condition_variable start_cv_;
+  std::condition_variable done_cv_;
+  // The job currently being run (valid while pending_ > 0).
   const RangeFn* job_ = nullptr;
   std::int64_t job_n_ = 0;
   std::int64_t job_chunk_ = 0;
   int job_shares_ = 0;
+  std::uint64_t generation_ = 0;
+  int pending_ = 0;
   bool stopping_ = false;
-  std::atomic<std::uint64_t> generation_{0};  // bumped once per job (and to stop)
-  std::atomic<int> pending_{0};               // workers that have not finished the current job
 };
 
 }  // namespace autarky
