@@ -27,8 +27,10 @@ float sum_lanes(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
 }
 
-// Q4_K's 12 packed bytes to eight 6-bit scales and eight 6-bit mins (layout in blocks.h).
-void unpack_q4_k_scales(const std::uint8_t* packed, std::uint8_t* scales, std::uint8_t* mins) {
+// Q4_K's 12 packed bytes to eight 6-bit scales (bytes, read one at a time) and eight 6-bit mins
+// (returned in bytes 0-7 of a vector: storing them 4 bytes at a time and reloading 8 would stall
+// on store forwarding in every super-block). Layout in blocks.h.
+__m128i unpack_q4_k_scales(const std::uint8_t* packed, std::uint8_t* scales) {
   std::uint32_t a, b, c;
   std::memcpy(&a, packed, 4);
   std::memcpy(&b, packed + 4, 4);
@@ -39,8 +41,7 @@ void unpack_q4_k_scales(const std::uint8_t* packed, std::uint8_t* scales, std::u
   const std::uint32_t m_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
   std::memcpy(scales, &s_lo, 4);
   std::memcpy(scales + 4, &s_hi, 4);
-  std::memcpy(mins, &m_lo, 4);
-  std::memcpy(mins + 4, &m_hi, 4);
+  return _mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo));
 }
 
 __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
@@ -52,8 +53,8 @@ void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   for (std::int64_t b = 0; b < n_blocks; ++b) {
     const BlockQ4_K& blk = w[b];
-    alignas(16) std::uint8_t sc[16], mn[16];
-    unpack_q4_k_scales(blk.scales, sc, mn);
+    alignas(16) std::uint8_t sc[16];
+    const __m128i mn8 = unpack_q4_k_scales(blk.scales, sc);
     __m256i q[8], scale[8];  // 32 weights of sub-block j, its scale in every int16
     for (int g = 0; g < 4; ++g) {
       const __m256i packed = load256(blk.qs + 32 * g);
@@ -61,7 +62,6 @@ void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
       q[2 * g + 1] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
     }
     for (int j = 0; j < 8; ++j) scale[j] = _mm256_set1_epi16(sc[j]);
-    const __m128i mn8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn));
     const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));  // each min twice
     const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
     for (int t = 0; t < NT; ++t) {

@@ -31,8 +31,15 @@ namespace {
 
 float half_to_float(std::uint16_t h) { return _cvtsh_ss(h); }
 
-// Q4_K's 12 packed bytes to eight 6-bit scales and eight 6-bit mins (layout in blocks.h).
-void unpack_q4_k_scales(const std::uint8_t* packed, std::uint8_t* scales, std::uint8_t* mins) {
+// Q4_K's 12 packed bytes to eight 6-bit scales (bytes 0-7 of .scales) and eight 6-bit mins
+// (bytes 0-7 of .mins), layout in blocks.h. Built in registers: bytes stored 4 at a time and
+// reloaded as one vector would stall on store forwarding in every super-block.
+struct ScalesAndMins {
+  __m128i scales;
+  __m128i mins;
+};
+
+ScalesAndMins unpack_q4_k_scales(const std::uint8_t* packed) {
   std::uint32_t a, b, c;
   std::memcpy(&a, packed, 4);
   std::memcpy(&b, packed + 4, 4);
@@ -41,10 +48,8 @@ void unpack_q4_k_scales(const std::uint8_t* packed, std::uint8_t* scales, std::u
   const std::uint32_t m_lo = b & 0x3f3f3f3fu;
   const std::uint32_t s_hi = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
   const std::uint32_t m_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
-  std::memcpy(scales, &s_lo, 4);
-  std::memcpy(scales + 4, &s_hi, 4);
-  std::memcpy(mins, &m_lo, 4);
-  std::memcpy(mins + 4, &m_hi, 4);
+  return {_mm_set_epi32(0, 0, static_cast<int>(s_hi), static_cast<int>(s_lo)),
+          _mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo))};
 }
 
 // Permutation indices: lane l takes entry first + l / lanes_per_entry (the scales of one
@@ -76,9 +81,8 @@ void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks,
   for (int g = 0; g < 4; ++g) spread[g] = spread_index(2 * g, 8);  // sub-blocks 2g, 2g+1
   for (std::int64_t b = 0; b < n_blocks; ++b) {
     const Block& blk = w[b];
-    alignas(16) std::uint8_t sc[16], mn[16];
-    unpack_q4_k_scales(blk.scales, sc, mn);
-    const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    const ScalesAndMins sm = unpack_q4_k_scales(blk.scales);
+    const __m512i sc32 = _mm512_cvtepu8_epi32(sm.scales);
     __m512i q[4], scale[4];
     for (int g = 0; g < 4; ++g) {
       const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g));
@@ -93,8 +97,7 @@ void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks,
       q[g] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // weights 64g .. 64g+63
       scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
     }
-    const __m128i mn8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn));
-    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));  // each min twice
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm.mins, sm.mins));  // each min twice
     const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& a = x[t][b];
