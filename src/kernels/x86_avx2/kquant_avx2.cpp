@@ -44,6 +44,16 @@ __m128i unpack_q4_k_scales(const std::uint8_t* packed, std::uint8_t* scales) {
   return _mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo));
 }
 
+// Decode streams each weight row once: keep DRAM reads in flight by asking for the super-block
+// kPrefetchBlocks ahead (past a row's end, the next row; prefetches never fault).
+constexpr std::int64_t kPrefetchBlocks = 16;
+
+template <typename Block>
+void prefetch_block(const Block* blk) {
+  const char* p = reinterpret_cast<const char*>(blk);
+  for (std::size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+}
+
 __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 template <int NT>
@@ -52,6 +62,7 @@ void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
   for (int t = 0; t < NT; ++t) acc[t] = min_acc[t] = _mm256_setzero_ps();
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   for (std::int64_t b = 0; b < n_blocks; ++b) {
+    prefetch_block(w + b + kPrefetchBlocks);
     const BlockQ4_K& blk = w[b];
     alignas(16) std::uint8_t sc[16];
     const __m128i mn8 = unpack_q4_k_scales(blk.scales, sc);
@@ -86,6 +97,7 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   const __m256i two_bits = _mm256_set1_epi8(0x03);
   for (std::int64_t b = 0; b < n_blocks; ++b) {
+    prefetch_block(w + b + kPrefetchBlocks);
     const BlockQ6_K& blk = w[b];
     __m256i q[8], scale[8];  // weights 32v .. 32v+31 (sub-blocks 2v, 2v+1) and their scales
     for (int h = 0; h < 2; ++h) {
