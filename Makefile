@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 # Tests run under emulation (tens of times slower): every matmul kernel against the dequantized
 # product, the reference ops, fp16/bf16 conversions and activation quantization. The golden
 # file tests are left to native builds: reading the golden models under qemu takes many minutes.
-AARCH64_TESTS ?= --gtest_filter='MatmulKernels*:RefKernels*:Fp16*:ActivationQuant*'
+AARCH64_TESTS ?= --gtest_filter='MatmulKernels*:RefKernels*:Fp16*:ActivationQuant*:AttentionKernels*:OpKernels*'
 
 .PHONY: deps deps-aarch64 build run test test-release test-asan test-aarch64 fuzz bench clean
 
