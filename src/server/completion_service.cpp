@@ -29,7 +29,7 @@ std::uint64_t fresh_seed() {
 
 CompletionService::CompletionService(std::string model_id, const Model& model, const text::Tokenizer& tokenizer,
                                      Scheduler& scheduler)
-    : model_id_(std::move(model_id)), model_(model), tokenizer_(tokenizer), scheduler_(scheduler) {
+    : model_id_(std::move(model_id)), tokenizer_(tokenizer), scheduler_(scheduler) {
   std::string source = model.file().get_string_or("tokenizer.chat_template", "");
   if (source.empty()) {
     source = kFallbackChatTemplate;

@@ -56,7 +56,6 @@ class CompletionService {
                                                                   std::string& prompt_text) const;
 
   std::string model_id_;
-  const Model& model_;
   const text::Tokenizer& tokenizer_;
   Scheduler& scheduler_;
   ChatTemplate chat_template_;
