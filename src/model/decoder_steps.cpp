@@ -47,11 +47,11 @@ void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il
             std::int64_t n_tokens, std::int64_t pos0) {
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
-  cache.store(il, pos0, n_tokens, s.k.data() + row0 * cache.shape().k_width, s.v.data() + row0 * cache.shape().v_width);
+  cache.store(il, pos0, n_tokens, s.k + row0 * cache.shape().k_width, s.v + row0 * cache.shape().v_width);
   AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v,
                             1.0f / std::sqrt(static_cast<float>(c.head_dim_k))};
-  autarky::attention(ctx.pool, shape, s.q.data() + row0 * c.n_head * c.head_dim_k, n_tokens, pos0, cache.k(il, 0),
-                 cache.v(il, 0), s.att.data() + row0 * c.n_head * c.head_dim_v);
+  autarky::attention(ctx.pool, shape, s.q + row0 * c.n_head * c.head_dim_k, n_tokens, pos0, cache.k(il, 0),
+                 cache.v(il, 0), s.att + row0 * c.n_head * c.head_dim_v);
 }
 
 std::int64_t batch_tokens(std::span<const SequenceChunk> batch) {
@@ -95,19 +95,26 @@ void attend_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceC
 
 void attn_output(ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens, std::int64_t n_embd) {
   ForwardScratch& s = ctx.scratch;
-  project(ctx, layer.matrix(TensorRole::kAttnOut), nullptr, s.att.data(), n_tokens, s.proj.data());
-  ops::add(op_kernels(), ctx.pool, s.x.data(), s.proj.data(), n_tokens * n_embd);
+  project(ctx, layer.matrix(TensorRole::kAttnOut), nullptr, s.att, n_tokens, s.xn.data());
+  ops::add(op_kernels(), ctx.pool, s.x.data(), s.xn.data(), n_tokens * n_embd);
 }
 
 void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens) {
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
-  rmsnorm_rows(ctx, s.x.data(), layer.vector(TensorRole::kFfnNorm), n_tokens, c.n_embd, c.rms_eps, s.xn.data());
-  project(ctx, layer.matrix(TensorRole::kFfnGate), nullptr, s.xn.data(), n_tokens, s.gate.data());
-  project(ctx, layer.matrix(TensorRole::kFfnUp), nullptr, s.xn.data(), n_tokens, s.up.data());
-  ops::swiglu(op_kernels(), ctx.pool, s.gate.data(), s.up.data(), n_tokens * c.n_ff);
-  project(ctx, layer.matrix(TensorRole::kFfnDown), nullptr, s.gate.data(), n_tokens, s.proj.data());
-  ops::add(op_kernels(), ctx.pool, s.x.data(), s.proj.data(), n_tokens * c.n_embd);
+  // A long prompt goes through in slices of kFfnSliceTokens so that gate and up (n_ff wide, the
+  // biggest activations) stay bounded; each row's arithmetic is the same as in one pass.
+  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += kFfnSliceTokens) {
+    const std::int64_t n = std::min(kFfnSliceTokens, n_tokens - t0);
+    float* x = s.x.data() + t0 * c.n_embd;
+    float* xn = s.xn.data() + t0 * c.n_embd;
+    rmsnorm_rows(ctx, x, layer.vector(TensorRole::kFfnNorm), n, c.n_embd, c.rms_eps, xn);
+    project(ctx, layer.matrix(TensorRole::kFfnGate), nullptr, xn, n, s.gate);
+    project(ctx, layer.matrix(TensorRole::kFfnUp), nullptr, xn, n, s.up);
+    ops::swiglu(op_kernels(), ctx.pool, s.gate, s.up, n * c.n_ff);
+    project(ctx, layer.matrix(TensorRole::kFfnDown), nullptr, s.gate, n, xn);
+    ops::add(op_kernels(), ctx.pool, x, xn, n * c.n_embd);
+  }
 }
 
 void output_logits(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits) {

@@ -40,7 +40,7 @@ void rope_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceChu
                 std::int64_t n_heads, std::int64_t head_dim);
 void attend_batch(const Model& m, ForwardContext& ctx, std::span<const SequenceChunk> batch, std::int64_t il);
 
-// x += SwiGLU feed-forward of rmsnorm(x) for layer il.
+// x += SwiGLU feed-forward of rmsnorm(x) for layer il, in slices of kFfnSliceTokens rows.
 void ffn_swiglu(const Model& m, ForwardContext& ctx, const TensorSet& layer, std::int64_t n_tokens);
 
 // x += attention output projection of scratch.att.

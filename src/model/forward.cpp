@@ -1,5 +1,7 @@
 #include "model/forward.h"
 
+#include <algorithm>
+
 #include "base/error.h"
 #include "model/decoder_steps.h"
 #include "model/forward_families.h"
@@ -9,17 +11,20 @@ namespace autarky {
 void ForwardScratch::resize(const ModelConfig& c, std::int64_t n) {
   if (n <= n_tokens) return;  // grow only: decode after a long prefill reuses the big buffers
   n_tokens = n;
-  auto size = [n](std::int64_t width) { return static_cast<std::size_t>(n * width); };
-  x.resize(size(c.n_embd));
-  xn.resize(size(c.n_embd));
-  q.resize(size(c.n_head * c.head_dim_k));
-  k.resize(size(c.n_head_kv * c.head_dim_k));
-  v.resize(size(c.n_head_kv * c.head_dim_v));
-  att.resize(size(c.n_head * c.head_dim_v));
-  gate.resize(size(c.n_ff));
-  up.resize(size(c.n_ff));
-  proj.resize(size(c.n_embd));
-  rope.resize(size(2 * c.n_rot));
+  x.resize(static_cast<std::size_t>(n * c.n_embd));
+  xn.resize(static_cast<std::size_t>(n * c.n_embd));
+  rope.resize(static_cast<std::size_t>(n * 2 * c.n_rot));
+  const std::int64_t q_width = c.n_head * c.head_dim_k, kv_width = c.n_head_kv * (c.head_dim_k + c.head_dim_v);
+  const std::int64_t attention = n * (q_width + kv_width + c.n_head * c.head_dim_v);
+  const std::int64_t ffn_rows = std::min(n, kFfnSliceTokens);
+  const std::int64_t feed_forward = ffn_rows * 2 * c.n_ff;
+  sublayer.assign(static_cast<std::size_t>(std::max(attention, feed_forward)), 0.0f);
+  q = sublayer.data();
+  k = q + n * q_width;
+  v = k + n * c.n_head_kv * c.head_dim_k;
+  att = v + n * c.n_head_kv * c.head_dim_v;
+  gate = sublayer.data();
+  up = gate + ffn_rows * c.n_ff;
 }
 
 void forward_batch(const Model& model, ForwardContext& ctx, std::span<const SequenceChunk> batch, float* logits) {

@@ -16,11 +16,11 @@ void forward_llama(const Model& m, ForwardContext& ctx, std::span<const Sequence
     const TensorSet& layer = m.layer(il);
     steps::rmsnorm_rows(ctx, s.x.data(), layer.vector(TensorRole::kAttnNorm), n, c.n_embd, c.rms_eps, s.xn.data());
     // Biases are absent in most Llama models; project() skips a null bias.
-    steps::project(ctx, layer.matrix(TensorRole::kAttnQ), layer.vector(TensorRole::kAttnQBias), s.xn.data(), n, s.q.data());
-    steps::project(ctx, layer.matrix(TensorRole::kAttnK), layer.vector(TensorRole::kAttnKBias), s.xn.data(), n, s.k.data());
-    steps::project(ctx, layer.matrix(TensorRole::kAttnV), layer.vector(TensorRole::kAttnVBias), s.xn.data(), n, s.v.data());
-    steps::rope_batch(m, ctx, batch, s.q.data(), c.n_head, c.head_dim_k);
-    steps::rope_batch(m, ctx, batch, s.k.data(), c.n_head_kv, c.head_dim_k);
+    steps::project(ctx, layer.matrix(TensorRole::kAttnQ), layer.vector(TensorRole::kAttnQBias), s.xn.data(), n, s.q);
+    steps::project(ctx, layer.matrix(TensorRole::kAttnK), layer.vector(TensorRole::kAttnKBias), s.xn.data(), n, s.k);
+    steps::project(ctx, layer.matrix(TensorRole::kAttnV), layer.vector(TensorRole::kAttnVBias), s.xn.data(), n, s.v);
+    steps::rope_batch(m, ctx, batch, s.q, c.n_head, c.head_dim_k);
+    steps::rope_batch(m, ctx, batch, s.k, c.n_head_kv, c.head_dim_k);
     steps::attend_batch(m, ctx, batch, il);
     steps::attn_output(ctx, layer, n, c.n_embd);
     steps::ffn_swiglu(m, ctx, layer, n);

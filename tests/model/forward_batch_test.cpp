@@ -132,6 +132,45 @@ void expect_same_logits(const Model& model, ThreadPool& pool, const std::vector<
   fmt::print("[ BATCH    ] {:<26} max relative logit difference batched vs alone: {:.3g}\n", name, worst);
 }
 
+// A prompt longer than the feed-forward slice (kFfnSliceTokens) in one call gives, row for row,
+// the logits of the same prompt fed in short chunks that each fit one slice.
+void expect_sliced_ffn_rows_unchanged(const Model& model, ThreadPool& pool, const std::string& name) {
+  const std::int64_t n = kFfnSliceTokens + 45, piece = 64;
+  std::vector<std::int32_t> tokens(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<std::int32_t>((i * 53 + 7) % model.config().n_vocab);
+  Plan whole{{tokens}, {LogitsFor::kAllTokens}};
+  Plan pieces;
+  for (std::int64_t t = 0; t < n; t += piece) {
+    pieces.chunks.emplace_back(tokens.begin() + t, tokens.begin() + std::min(n, t + piece));
+    pieces.logits.push_back(LogitsFor::kAllTokens);
+  }
+  const auto out = run_alone(model, pool, {whole, pieces}, n);
+  std::vector<float> joined;
+  for (const auto& rows : out[1]) joined.insert(joined.end(), rows.begin(), rows.end());
+  const std::vector<float>& one_call = out[0][0];
+  ASSERT_EQ(one_call.size(), joined.size());
+  double worst = 0.0;
+  const std::int64_t n_vocab = model.config().n_vocab;
+  for (std::int64_t t = 0; t < n; ++t) {
+    float scale = 1e-6f;
+    for (std::int64_t j = 0; j < n_vocab; ++j) scale = std::max(scale, std::fabs(one_call[t * n_vocab + j]));
+    for (std::int64_t j = 0; j < n_vocab; ++j) {
+      const auto i = static_cast<std::size_t>(t * n_vocab + j);
+      worst = std::max(worst, static_cast<double>(std::fabs(one_call[i] - joined[i]) / scale));
+    }
+  }
+  EXPECT_LE(worst, 1e-5) << name << ": rows of a " << n << "-token call differ from those of " << piece << "-token calls";
+}
+
+TEST(ForwardBatch, LongPromptMatchesShortChunks) {
+  Model model = Model::load(test::bundled_model().string());
+  ThreadPool pool(2);
+  expect_sliced_ffn_rows_unchanged(model, pool, "stories260K");
+  if (test::golden_dir().empty()) return;  // the quantized model is golden data
+  Model q8 = Model::load((test::golden_dir() / "models" / "tiny-llama-q8_0.gguf").string());
+  expect_sliced_ffn_rows_unchanged(q8, pool, "tiny-llama-q8_0");
+}
+
 TEST(ForwardBatch, BundledModelMatchesSingleSequences) {
   Model model = Model::load(test::bundled_model().string());
   ThreadPool pool(2);
