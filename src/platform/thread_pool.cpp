@@ -1,6 +1,7 @@
 #include "platform/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -42,17 +43,52 @@ int pool_size(int requested) {
   const int cap = thread_cap();
   return cap > 0 ? std::min(n, cap) : n;
 }
+
+// Polling budget from AUTARKY_SPIN_US (microseconds; 0 disables polling), else the default.
+std::int64_t spin_budget_ns() {
+  const char* env = std::getenv("AUTARKY_SPIN_US");
+  if (env == nullptr || *env == '\0') return ThreadPool::kDefaultSpinMicros * 1000LL;
+  char* end = nullptr;
+  const long long us = std::strtoll(env, &end, 10);
+  if (*end != '\0' || us < 0) return ThreadPool::kDefaultSpinMicros * 1000LL;
+  return std::min<long long>(us, 1000000) * 1000LL;
+}
+
+// Tells the core this is a polling loop (frees pipeline resources for a sibling hyper-thread).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Polls `done` until it holds or budget_ns have passed; true if it held.
+template <class Done>
+bool poll_until(Done done, std::int64_t budget_ns) {
+  if (budget_ns <= 0) return done();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(budget_ns);
+  for (;;) {
+    // The clock is read once per 64 polls: it costs more than a poll.
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(pool_size(n_threads)) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(pool_size(n_threads)), spin_ns_(spin_budget_ns()) {
   workers_.reserve(n_threads_ - 1);
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 ThreadPool::~ThreadPool() {
+  stopping_.store(true);
+  generation_.fetch_add(1);
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+    std::lock_guard lock(mutex_);  // a worker between its check and its wait holds the mutex
   }
   start_cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -64,21 +100,40 @@ void ThreadPool::run_share(int share_index) {
   if (begin < end) (*job_)(begin, end);
 }
 
+void ThreadPool::wait_for_job(std::uint64_t seen) {
+  auto has_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+  if (poll_until(has_job, spin_ns_)) return;
+  sleeping_workers_.fetch_add(1);
+  {
+    std::unique_lock lock(mutex_);
+    start_cv_.wait(lock, [&] { return generation_.load() != seen; });
+  }
+  sleeping_workers_.fetch_sub(1);
+}
+
 void ThreadPool::worker_loop(int worker_index) {
   std::uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      start_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-    }
+    wait_for_job(seen);
+    if (stopping_.load()) return;
+    seen = generation_.load(std::memory_order_acquire);
     if (worker_index < job_shares_) run_share(worker_index);
-    {
+    if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
       std::lock_guard lock(mutex_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      done_cv_.notify_one();
     }
   }
+}
+
+void ThreadPool::wait_for_workers() {
+  auto all_done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (poll_until(all_done, spin_ns_)) return;
+  caller_sleeping_.store(true);
+  {
+    std::unique_lock lock(mutex_);
+    done_cv_.wait(lock, [&] { return pending_.load() == 0; });
+  }
+  caller_sleeping_.store(false);
 }
 
 void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain, const RangeFn& fn) {
@@ -92,19 +147,18 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain, const RangeFn&
   }
   // At least grain per share, as promised: e.g. n = 7, grain = 5 over 2 threads is 5 + 2, not 4 + 3.
   std::int64_t chunk = std::max(grain, (n + shares - 1) / shares);
-  {
-    std::lock_guard lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    job_chunk_ = chunk;
-    job_shares_ = shares;
-    pending_ = n_threads_ - 1;
-    ++generation_;
+  job_ = &fn;
+  job_n_ = n;
+  job_chunk_ = chunk;
+  job_shares_ = shares;
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);  // publishes the job (seq_cst, so also before the sleeper check)
+  if (sleeping_workers_.load() > 0) {
+    { std::lock_guard lock(mutex_); }
+    start_cv_.notify_all();
   }
-  start_cv_.notify_all();
   run_share(0);
-  std::unique_lock lock(mutex_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  wait_for_workers();
   job_ = nullptr;
 }
 
