@@ -8,18 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
-#include <thread>
 
 #include "compliance/audit_log.h"
 #include "compliance/response_labeler.h"
-#include "engine/scheduler.h"
-#include "model/model.h"
-#include "server/api_server.h"
 #include "server/compliance_annotator.h"
-#include "server/completion_service.h"
+#include "server/served_model.h"
 #include "server/sse_reader.h"
 #include "test_support.h"
-#include "text/tokenizer.h"
 
 namespace autarky::server {
 namespace {
@@ -30,31 +25,16 @@ compliance::SecretKey provider_key() {
 
 class LabelledServer : public ::testing::Test {
  protected:
-  LabelledServer()
-      : model_(Model::load(test::bundled_model().string())),
-        tokenizer_(text::Tokenizer::from_gguf(model_.file())),
-        pool_(1),
-        scheduler_(model_, *tokenizer_, pool_, SchedulerOptions{2, 128, 4, 64}),
-        service_("stories260K", model_, *tokenizer_, scheduler_) {}
-
   void SetUp() override {
     audit_path_ = (dir_ / "audit.jsonl").string();
     auto audit = std::make_shared<compliance::AuditLog>(audit_path_, compliance::AuditOptions{provider_key(), false});
     compliance::LabelPolicy policy;
     policy.content_producer = "ACME";
     auto labeler = std::make_shared<const compliance::ResponseLabeler>(policy, provider_key(), audit);
-    ApiServerOptions options;
-    options.port = 0;
-    options.http_threads = 4;
-    server_ = std::make_unique<ApiServer>(options, access_, compliance_hooks(labeler));
-    port_ = server_->bind();
-    server_->set_service(&service_);
-    thread_ = std::thread([this] { server_->serve(); });
+    served_.start(access_, compliance_hooks(labeler));
+    port_ = served_.port();
   }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
+  void TearDown() override { served_.stop(); }
 
   std::vector<nlohmann::json> audit_records() const {
     std::vector<nlohmann::json> records;
@@ -65,14 +45,8 @@ class LabelledServer : public ::testing::Test {
 
   test::TempDir dir_;
   std::string audit_path_;
-  Model model_;
-  std::unique_ptr<text::Tokenizer> tokenizer_;
-  ThreadPool pool_;
-  Scheduler scheduler_;
-  CompletionService service_;
   OpenAccess access_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
+  test::ServedModel served_{SchedulerOptions{2, 128, 4, 64}};
   int port_ = 0;
 };
 

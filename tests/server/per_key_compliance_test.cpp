@@ -9,20 +9,17 @@
 #include <fstream>
 #include <optional>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "compliance/content_label.h"
 #include "compliance/watermark.h"
 #include "engine/scheduler.h"
-#include "model/model.h"
 #include "server/api_server.h"
-#include "server/completion_service.h"
 #include "server/compliance_annotator.h"
 #include "server/ledger_access.h"
 #include "server/sse_reader.h"
 #include "tenants/ledger.h"
+#include "server/served_model.h"
 #include "test_support.h"
-#include "text/tokenizer.h"
 
 namespace autarky::server {
 namespace {
@@ -102,14 +99,7 @@ struct Answer {
 
 class PerKeyServer : public ::testing::Test {
  protected:
-  PerKeyServer()
-      : model_(Model::load(test::bundled_model().string())),
-        tokenizer_(text::Tokenizer::from_gguf(model_.file())),
-        pool_(1),
-        scheduler_(model_, *tokenizer_, pool_, SchedulerOptions{2, 320, 4, 64}),
-        service_("stories260K", model_, *tokenizer_, scheduler_),
-        ledger_((dir_ / "ledger.db").string(), tenants::OpenMode::kCreateIfMissing),
-        access_(ledger_) {}
+  PerKeyServer() : ledger_((dir_ / "ledger.db").string(), tenants::OpenMode::kCreateIfMissing), access_(ledger_) {}
 
   void SetUp() override {
     tenants::KeyPolicy zh_end_marked;
@@ -130,18 +120,10 @@ class PerKeyServer : public ::testing::Test {
     config.labeler = std::make_shared<const compliance::ResponseLabeler>(compliance::LabelPolicy{}, provider_key());
     config.watermark = std::make_shared<const compliance::WatermarkProcessor>(provider_key());
     config.watermark_by_default = false;
-    ApiServerOptions options;
-    options.port = 0;
-    options.http_threads = 4;
-    server_ = std::make_unique<ApiServer>(options, access_, compliance_hooks(config));
-    port_ = server_->bind();
-    server_->set_service(&service_);
-    thread_ = std::thread([this] { server_->serve(); });
+    served_.start(access_, compliance_hooks(config));
+    port_ = served_.port();
   }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
+  void TearDown() override { served_.stop(); }
 
   Answer complete(const std::string& secret, nlohmann::json request) {
     request["model"] = "stories260K";
@@ -179,15 +161,9 @@ class PerKeyServer : public ::testing::Test {
   }
 
   test::TempDir dir_;
-  Model model_;
-  std::unique_ptr<text::Tokenizer> tokenizer_;
-  ThreadPool pool_;
-  Scheduler scheduler_;
-  CompletionService service_;
   tenants::Ledger ledger_;
   LedgerAccess access_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
+  test::ServedModel served_{SchedulerOptions{2, 320, 4, 64}};
   int port_ = 0;
   std::string key_path_;
   std::string marked_, plain_, inheriting_;

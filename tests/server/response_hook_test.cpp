@@ -8,14 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
-#include <thread>
 
 #include "engine/scheduler.h"
-#include "model/model.h"
 #include "server/api_server.h"
-#include "server/completion_service.h"
+#include "server/served_model.h"
 #include "test_support.h"
-#include "text/tokenizer.h"
 
 namespace autarky::server {
 namespace {
@@ -51,40 +48,19 @@ class MarkingAnnotator final : public ResponseAnnotator {
 
 class AnnotatedServer : public ::testing::Test {
  protected:
-  AnnotatedServer()
-      : model_(Model::load(test::bundled_model().string())),
-        tokenizer_(text::Tokenizer::from_gguf(model_.file())),
-        pool_(1),
-        scheduler_(model_, *tokenizer_, pool_, SchedulerOptions{2, 128, 4, 64}),
-        service_("stories260K", model_, *tokenizer_, scheduler_) {}
-
   void SetUp() override {
     ResponseHooks hooks;
     hooks.annotate = [this](const OpenAiRequest&, const AccessGrant&) {
       return std::make_unique<MarkingAnnotator>(seen_);
     };
-    ApiServerOptions options;
-    options.port = 0;
-    options.http_threads = 4;
-    server_ = std::make_unique<ApiServer>(options, access_, hooks);
-    port_ = server_->bind();
-    server_->set_service(&service_);
-    thread_ = std::thread([this] { server_->serve(); });
+    served_.start(access_, hooks);
+    port_ = served_.port();
   }
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
+  void TearDown() override { served_.stop(); }
 
-  Model model_;
-  std::unique_ptr<text::Tokenizer> tokenizer_;
-  ThreadPool pool_;
-  Scheduler scheduler_;
-  CompletionService service_;
-  OpenAccess access_;
   Seen seen_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
+  OpenAccess access_;
+  test::ServedModel served_{SchedulerOptions{2, 128, 4, 64}};
   int port_ = 0;
 };
 
