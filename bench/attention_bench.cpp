@@ -1,8 +1,9 @@
 // Causal attention over the fp16 KV cache (kernels/attention.h) per instruction-set level, at the
 // shape of a 1.1B Llama (32 query heads, 8 KV heads of 64): one decode token or a 16-token
 // prompt chunk after `depth` cached positions. Workload names:
-// attention/<isa>/tokens:<n>/depth:<d>/threads:<t>; isa 0 = ref, 1 = portable, 2 = avx2,
-// 3 = avx512 (skipped where the CPU lacks it). Wall-clock time per call (one layer), and bytes/s
+// attention/<isa>/tokens:<n>/depth:<d>/threads:<t>/layout:<l>; isa 0 = ref, 1 = portable, 2 = avx2,
+// 3 = avx512 (skipped where the CPU lacks it); layout 0 = KV heads interleaved per position, 1 =
+// one block of rows per KV head (KvCache's layout). Wall-clock time per call (one layer), and bytes/s
 // of the K and V rows it reads.
 
 #include <benchmark/benchmark.h>
@@ -39,17 +40,19 @@ void BM_Attention(benchmark::State& state) {
   std::vector<float> q(static_cast<std::size_t>(n_tokens * kHeads * kHeadDim)), out(q.size());
   for (auto& x : q) x = dist(rng);
   const AttentionShape shape{kHeads, kKvHeads, kHeadDim, kHeadDim, 1.0f / std::sqrt(static_cast<float>(kHeadDim))};
+  // The rows are random either way: only where each KV head's rows sit differs.
+  const KvLayout layout = state.range(4) == 0 ? KvLayout::interleaved(shape) : KvLayout::head_major(shape, n_keys);
   for (auto _ : state) {
-    attention_with(kernel, pool, shape, q.data(), n_tokens, depth, k.data(), v.data(), out.data());
+    attention_with(kernel, pool, shape, layout, q.data(), n_tokens, depth, k.data(), v.data(), out.data());
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * n_keys * kv_width * 2 * static_cast<std::int64_t>(sizeof(std::uint16_t)));
 }
 BENCHMARK(BM_Attention)
     ->Name("attention")
-    ->ArgNames({"isa", "tokens", "depth", "threads"})
-    ->ArgsProduct({{0, 1, 2, 3}, {1}, {2048}, {1, 2}})
-    ->ArgsProduct({{1, 2, 3}, {16}, {2048}, {2}})
+    ->ArgNames({"isa", "tokens", "depth", "threads", "layout"})
+    ->ArgsProduct({{0, 1, 2, 3}, {1}, {2048}, {1, 2}, {0, 1}})
+    ->ArgsProduct({{1, 2, 3}, {16}, {2048}, {2}, {0, 1}})
     ->UseRealTime();
 
 }  // namespace

@@ -213,7 +213,8 @@ bool Scheduler::State::wait_and_admit() {
       const ModelConfig& c = model.config();
       try {
         cache = std::make_unique<KvCache>(
-            KvCacheShape{c.n_layer, options.n_ctx_per_slot, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v});
+            KvCacheShape{c.n_layer, options.n_ctx_per_slot, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v,
+                         c.n_head_kv});
       } catch (const std::bad_alloc&) {  // a slot's cache is allocated on first use; fail the request, not the loop
         free_slots.push_back(slot);
         {

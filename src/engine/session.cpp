@@ -11,7 +11,7 @@ KvCacheShape cache_shape(const ModelConfig& c, std::int64_t n_ctx, bool allow_pa
   if (n_ctx > c.n_ctx_train && !allow_past_training) {
     fail("context size {} exceeds the model's training context {} ({}.context_length)", n_ctx, c.n_ctx_train, c.arch_name);
   }
-  return {c.n_layer, n_ctx, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v};
+  return {c.n_layer, n_ctx, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v, c.n_head_kv};
 }
 
 }  // namespace

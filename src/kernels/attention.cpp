@@ -1,6 +1,7 @@
 #include "kernels/attention.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/portable/attention_portable.h"
 #include "kernels/scratch.h"
@@ -22,10 +23,10 @@ AttentionKernel select_attention_kernel(Isa isa) {
   return {"ref", Isa::kRef, nullptr};
 }
 
-void attention(ThreadPool& pool, const AttentionShape& s, const float* q, std::int64_t n_tokens, std::int64_t pos0,
-               const std::uint16_t* k, const std::uint16_t* v, float* out) {
+void attention(ThreadPool& pool, const AttentionShape& s, const KvLayout& layout, const float* q,
+               std::int64_t n_tokens, std::int64_t pos0, const std::uint16_t* k, const std::uint16_t* v, float* out) {
   static const AttentionKernel kernel = select_attention_kernel();
-  attention_with(kernel, pool, s, q, n_tokens, pos0, k, v, out);
+  attention_with(kernel, pool, s, layout, q, n_tokens, pos0, k, v, out);
 }
 
 namespace {
@@ -57,11 +58,11 @@ std::int64_t zigzag(std::int64_t i, std::int64_t n) { return i % 2 == 0 ? i / 2 
 
 }  // namespace
 
-void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const AttentionShape& s, const float* q,
-                    std::int64_t n_tokens, std::int64_t pos0, const std::uint16_t* k, const std::uint16_t* v,
-                    float* out) {
+void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const AttentionShape& s, const KvLayout& layout,
+                    const float* q, std::int64_t n_tokens, std::int64_t pos0, const std::uint16_t* k,
+                    const std::uint16_t* v, float* out) {
   if (kernel.block == nullptr) {
-    ref::attention(pool, s, q, n_tokens, pos0, k, v, out);
+    ref::attention(pool, s, layout, q, n_tokens, pos0, k, v, out);
     return;
   }
   if (n_tokens <= 0) return;
@@ -70,7 +71,7 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
   const std::int64_t out_stride = s.n_head * s.head_dim_v;
   const std::int64_t blocks_per_token_block = s.n_head_kv * plan.head_blocks;
 
-  // Per-thread scratch, laid out as: qt [head_dim_k][lanes], out_t [head_dim_v][lanes],
+  // Per-thread scratch, laid out as: qt [head_dim_k][lanes], out [lanes][head_dim_v],
   // tile [kAttentionTileKeys][max head dim], scores [keys rounded up to a tile][lanes].
   const std::int64_t max_keys = pos0 + n_tokens;
   const std::int64_t padded_keys = (max_keys + kAttentionTileKeys - 1) / kAttentionTileKeys * kAttentionTileKeys;
@@ -88,11 +89,11 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
     b.qt = qt;
     b.head_dim_k = s.head_dim_k;
     b.head_dim_v = s.head_dim_v;
-    b.k_stride = s.n_head_kv * s.head_dim_k;
-    b.v_stride = s.n_head_kv * s.head_dim_v;
+    b.k_stride = layout.k_row_stride;
+    b.v_stride = layout.v_row_stride;
     b.scale = s.scale;
-    b.out_t = scratch + qt_floats;
-    b.tile = b.out_t + out_floats;
+    b.out = scratch + qt_floats;
+    b.tile = b.out + out_floats;
     b.scores = b.tile + tile_floats;
     for (std::int64_t item = begin; item < end; ++item) {
       const std::int64_t token_block = zigzag(item / blocks_per_token_block, plan.token_blocks);
@@ -101,8 +102,8 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
       const std::int64_t head_end = std::min(kv_head * plan.group + plan.group, head0 + plan.heads_per_block);
       const std::int64_t token0 = token_block * plan.tokens_per_block;
       const std::int64_t token_end = std::min(n_tokens, token0 + plan.tokens_per_block);
-      b.k = k + kv_head * s.head_dim_k;
-      b.v = v + kv_head * s.head_dim_v;
+      b.k = k + kv_head * layout.k_head_stride;
+      b.v = v + kv_head * layout.v_head_stride;
       b.max_keys = pos0 + token_end;  // the block's last token sees the most keys
       // Lane (t, h) holds query head h of token t; its query is rounded to fp16 like the reference.
       int lane = 0;
@@ -115,6 +116,7 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
           b.n_keys[lane] = static_cast<std::int32_t>(pos0 + t + 1);
         }
       }
+      b.n_queries = lane;
       for (; lane < kAttentionLanes; ++lane) {
         for (std::int64_t d = 0; d < s.head_dim_k; ++d) qt[d * kAttentionLanes + lane] = 0.0f;
         b.n_keys[lane] = 0;
@@ -124,7 +126,7 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
       for (std::int64_t t = token0; t < token_end; ++t) {
         for (std::int64_t h = head0; h < head_end; ++h, ++lane) {
           float* oh = out + t * out_stride + h * s.head_dim_v;
-          for (std::int64_t d = 0; d < s.head_dim_v; ++d) oh[d] = b.out_t[d * kAttentionLanes + lane];
+          std::memcpy(oh, b.out + lane * s.head_dim_v, static_cast<std::size_t>(s.head_dim_v) * sizeof(float));
         }
       }
     }

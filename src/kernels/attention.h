@@ -15,6 +15,7 @@
 namespace autarky {
 
 using AttentionShape = ref::AttentionShape;
+using KvLayout = ref::KvLayout;
 
 struct AttentionKernel {
   std::string_view name;          // "ref" for the scalar reference
@@ -26,12 +27,12 @@ struct AttentionKernel {
 AttentionKernel select_attention_kernel(Isa isa = default_isa());
 
 // Arguments and layouts as ref::attention (kernels/ref/attention_ref.h), with the default kernel.
-void attention(ThreadPool& pool, const AttentionShape& s, const float* q, std::int64_t n_tokens, std::int64_t pos0,
-               const std::uint16_t* k, const std::uint16_t* v, float* out);
+void attention(ThreadPool& pool, const AttentionShape& s, const KvLayout& layout, const float* q,
+               std::int64_t n_tokens, std::int64_t pos0, const std::uint16_t* k, const std::uint16_t* v, float* out);
 
 // The same with a given kernel (tests compare every level with the reference).
-void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const AttentionShape& s, const float* q,
-                    std::int64_t n_tokens, std::int64_t pos0, const std::uint16_t* k, const std::uint16_t* v,
-                    float* out);
+void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const AttentionShape& s, const KvLayout& layout,
+                    const float* q, std::int64_t n_tokens, std::int64_t pos0, const std::uint16_t* k,
+                    const std::uint16_t* v, float* out);
 
 }  // namespace autarky

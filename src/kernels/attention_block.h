@@ -1,9 +1,10 @@
 #pragma once
 // The unit of work of the fast attention kernels: up to kAttentionLanes queries that read the
 // same KV head (the query heads of one GQA group, for one or more tokens), computed together so
-// that every key and value row is converted from fp16 once and used by all of them. Each lane of
-// a vector holds one query, so scores, softmax and the weighted sum of values are all plain
-// vector arithmetic, without horizontal reductions or transposes of the cache.
+// that every key and value row is converted from fp16 once and used by all of them. For scores and
+// softmax each lane of a vector holds one query; the weighted sum of values runs along the value
+// dimensions instead (lanes = d), so a decode step, which has only a GQA group's few queries,
+// still fills the vectors. Neither needs horizontal reductions or transposes of the cache.
 //
 // Plain data only: the per-ISA implementations (kernels/portable, x86_avx2, x86_avx512) include
 // this header, and it must not bring inline functions into them (see kernel_sets.h).
@@ -24,6 +25,7 @@ struct AttentionBlock {
   // Lane i attends to keys [0, n_keys[i]); an unused lane has 0. max_keys is the largest of them.
   std::int32_t n_keys[kAttentionLanes] = {};
   std::int64_t max_keys = 0;
+  int n_queries = 0;  // lanes in use: 0 .. n_queries - 1
   const std::uint16_t* k = nullptr;  // key j of this KV head: k + j * k_stride (fp16)
   std::int64_t k_stride = 0;
   const std::uint16_t* v = nullptr;  // value j: v + j * v_stride (fp16)
@@ -33,8 +35,8 @@ struct AttentionBlock {
   // converted rows [kAttentionTileKeys][max(head_dim_k, head_dim_v)].
   float* scores = nullptr;
   float* tile = nullptr;
-  // Result, transposed like qt: out_t[d * kAttentionLanes + lane], d < head_dim_v.
-  float* out_t = nullptr;
+  // Result, one row per lane in use: out[lane * head_dim_v + d].
+  float* out = nullptr;
 };
 
 using AttentionBlockFn = void (*)(const AttentionBlock& block);

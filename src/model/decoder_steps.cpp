@@ -47,11 +47,13 @@ void attend(const Model& m, ForwardContext& ctx, KvCache& cache, std::int64_t il
             std::int64_t n_tokens, std::int64_t pos0) {
   const ModelConfig& c = m.config();
   ForwardScratch& s = ctx.scratch;
+  AUTARKY_ASSERT(cache.shape().n_head_kv == c.n_head_kv && cache.head_dim_k() == c.head_dim_k &&
+                 cache.head_dim_v() == c.head_dim_v);
   cache.store(il, pos0, n_tokens, s.k + row0 * cache.shape().k_width, s.v + row0 * cache.shape().v_width);
   AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim_k, c.head_dim_v,
                             1.0f / std::sqrt(static_cast<float>(c.head_dim_k))};
-  autarky::attention(ctx.pool, shape, s.q + row0 * c.n_head * c.head_dim_k, n_tokens, pos0, cache.k(il, 0),
-                 cache.v(il, 0), s.att + row0 * c.n_head * c.head_dim_v);
+  autarky::attention(ctx.pool, shape, KvLayout::head_major(shape, cache.n_ctx()), s.q + row0 * c.n_head * c.head_dim_k,
+                     n_tokens, pos0, cache.k_layer(il), cache.v_layer(il), s.att + row0 * c.n_head * c.head_dim_v);
 }
 
 std::int64_t batch_tokens(std::span<const SequenceChunk> batch) {

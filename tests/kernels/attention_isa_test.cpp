@@ -52,7 +52,35 @@ Inputs make_inputs(const Case& c, float q_sigma, std::uint32_t seed) {
 
 std::vector<float> run(const AttentionKernel& kernel, const Case& c, const Inputs& in, ThreadPool& pool) {
   std::vector<float> out(static_cast<std::size_t>(c.n_tokens * c.shape.n_head * c.shape.head_dim_v), -1.0f);
-  attention_with(kernel, pool, c.shape, in.q.data(), c.n_tokens, c.pos0, in.k.data(), in.v.data(), out.data());
+  attention_with(kernel, pool, c.shape, KvLayout::interleaved(c.shape), in.q.data(), c.n_tokens, c.pos0, in.k.data(),
+                 in.v.data(), out.data());
+  return out;
+}
+
+// The same cache rows in KvCache's layout, one block per KV head with room for `spare` more
+// positions (so the head stride differs from the number of keys), filled with NaN there.
+std::vector<std::uint16_t> to_head_major(const std::vector<std::uint16_t>& rows, std::int64_t n_head_kv,
+                                         std::int64_t head_dim, std::int64_t n_keys, std::int64_t capacity) {
+  std::vector<std::uint16_t> out(static_cast<std::size_t>(n_head_kv * capacity * head_dim), 0x7e00);
+  for (std::int64_t h = 0; h < n_head_kv; ++h) {
+    for (std::int64_t j = 0; j < n_keys; ++j) {
+      for (std::int64_t d = 0; d < head_dim; ++d) {
+        out[static_cast<std::size_t>((h * capacity + j) * head_dim + d)] =
+            rows[static_cast<std::size_t>((j * n_head_kv + h) * head_dim + d)];
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<float> run_head_major(const AttentionKernel& kernel, const Case& c, const Inputs& in, ThreadPool& pool) {
+  const AttentionShape& s = c.shape;
+  const std::int64_t n_keys = c.pos0 + c.n_tokens, capacity = n_keys + 5;
+  const auto k = to_head_major(in.k, s.n_head_kv, s.head_dim_k, n_keys, capacity);
+  const auto v = to_head_major(in.v, s.n_head_kv, s.head_dim_v, n_keys, capacity);
+  std::vector<float> out(static_cast<std::size_t>(c.n_tokens * s.n_head * s.head_dim_v), -1.0f);
+  attention_with(kernel, pool, s, KvLayout::head_major(s, capacity), in.q.data(), c.n_tokens, c.pos0, k.data(),
+                 v.data(), out.data());
   return out;
 }
 
@@ -83,6 +111,9 @@ TEST(AttentionKernels, EveryLevelMatchesTheReference) {
       const Inputs in = make_inputs(c, 2.0f, static_cast<std::uint32_t>(c.n_tokens * 31 + c.pos0));
       const auto want = run(reference, c, in, pool);
       const auto got = run(kernel, c, in, pool);
+      // The cache layout changes where rows are read, never what is computed.
+      EXPECT_EQ(run_head_major(kernel, c, in, pool), got);
+      EXPECT_EQ(run_head_major(reference, c, in, pool), want);
       std::size_t loose = 0;
       double max_diff = 0.0;
       for (std::size_t i = 0; i < want.size(); ++i) {

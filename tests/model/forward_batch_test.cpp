@@ -29,7 +29,7 @@ std::int64_t rows_of(LogitsFor which, std::size_t n) {
 }
 
 KvCache make_cache(const ModelConfig& c, std::int64_t n_ctx) {
-  return KvCache({c.n_layer, n_ctx, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v});
+  return KvCache({c.n_layer, n_ctx, c.n_head_kv * c.head_dim_k, c.n_head_kv * c.head_dim_v, c.n_head_kv});
 }
 
 // [sequence][step] logits rows, each sequence alone through forward().

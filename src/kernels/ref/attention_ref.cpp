@@ -20,12 +20,10 @@ float dot_half_row(const float* q_rounded, const std::uint16_t* k, std::int64_t 
 
 }  // namespace
 
-void attention(ThreadPool& pool, const AttentionShape& s, const float* q, std::int64_t n_tokens, std::int64_t pos0,
-               const std::uint16_t* k, const std::uint16_t* v, float* out) {
+void attention(ThreadPool& pool, const AttentionShape& s, const KvLayout& layout, const float* q,
+               std::int64_t n_tokens, std::int64_t pos0, const std::uint16_t* k, const std::uint16_t* v, float* out) {
   const std::int64_t group = s.n_head / s.n_head_kv;
   const std::int64_t q_stride = s.n_head * s.head_dim_k;
-  const std::int64_t k_stride = s.n_head_kv * s.head_dim_k;
-  const std::int64_t v_stride = s.n_head_kv * s.head_dim_v;
   const std::int64_t out_stride = s.n_head * s.head_dim_v;
   // One work item per (token, head); each needs the scores over at most pos0 + n_tokens keys.
   pool.parallel_for(n_tokens * s.n_head, 1, [&](std::int64_t begin, std::int64_t end) {
@@ -38,14 +36,15 @@ void attention(ThreadPool& pool, const AttentionShape& s, const float* q, std::i
       const float* qh = q + t * q_stride + h * s.head_dim_k;
       for (std::int64_t d = 0; d < s.head_dim_k; ++d) q_half[d] = round_to_half(qh[d]);
       for (std::int64_t j = 0; j < n_keys; ++j) {
-        scores[j] = dot_half_row(q_half.data(), k + j * k_stride + kv_h * s.head_dim_k, s.head_dim_k) * s.scale;
+        const std::uint16_t* kj = k + kv_h * layout.k_head_stride + j * layout.k_row_stride;
+        scores[j] = dot_half_row(q_half.data(), kj, s.head_dim_k) * s.scale;
       }
       softmax(scores.data(), n_keys);
       float* oh = out + t * out_stride + h * s.head_dim_v;
       std::fill(oh, oh + s.head_dim_v, 0.0f);
       for (std::int64_t j = 0; j < n_keys; ++j) {
         const float w = round_to_half(scores[j]);
-        const std::uint16_t* vj = v + j * v_stride + kv_h * s.head_dim_v;
+        const std::uint16_t* vj = v + kv_h * layout.v_head_stride + j * layout.v_row_stride;
         for (std::int64_t d = 0; d < s.head_dim_v; ++d) oh[d] += w * fp16_to_float(vj[d]);
       }
     }
