@@ -43,9 +43,9 @@ fuzz: deps
 	cmake --build --preset fuzz -j $(JOBS)
 	scripts/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
-# Everything CI runs: the tests in an optimised build, again under ASan+UBSan, then the fuzzers.
-# (test-aarch64 is run separately for now: its cross build adds ~8 minutes.)
-test: test-release test-asan fuzz
+# Everything CI runs: the tests in an optimised build, again under ASan+UBSan, the fuzzers, and
+# the portable kernels on AArch64 under emulation (its cross build adds ~3-8 minutes).
+test: test-release test-asan fuzz test-aarch64
 
 # Micro-benchmarks (dequant/quant throughput, tokenizers). `autarky bench` (pp/tg) is issue 5's.
 bench: build

@@ -92,6 +92,9 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
         // Rows that end inside a vector (masked tails of the float-type kernels).
         check_kernel(k, type, 200, 9, 7, pool);
         check_kernel(k, type, 37, 5, 2, pool);
+        // Prompt-sized: dozens of tokens and rows (whole and partial token blocks and row tiles on
+        // both threads), with an input dimension that ends inside a vector.
+        check_kernel(k, type, 300, 70, 40, pool);
       }
       ++checked;
     }
