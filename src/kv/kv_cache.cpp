@@ -19,8 +19,8 @@ namespace autarky {
 void KvCache::store(std::int64_t layer, std::int64_t pos, std::int64_t n_pos, const float* keys, const float* values) {
   AUTARKY_ASSERT(layer >= 0 && layer < shape_.n_layer && pos >= 0 && pos + n_pos <= shape_.n_ctx,
                  "store of {} rows at {} in layer {} of a cache of {}", n_pos, pos, layer, shape_.n_ctx);
-  store_rows(k_.data() + layer * shape_.n_ctx * shape_.k_width, keys, shape_.k_width, pos, n_pos);
-  store_rows(v_.data() + layer * shape_.n_ctx * shape_.v_width, values, shape_.v_width, pos, n_pos);
+  store_rows(k_.data() + layer_offset(layer, shape_.k_width), keys, shape_.k_width, pos, n_pos);
+  store_rows(v_.data() + layer_offset(layer, shape_.v_width), values, shape_.v_width, pos, n_pos);
 }
 
 // Scatters rows of all KV heads side by side ([n_pos][width]) into the per-head blocks of a layer.

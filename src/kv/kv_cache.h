@@ -36,14 +36,17 @@ class KvCache {
 
   // Start of layer `layer`: [n_head_kv][n_ctx][head_dim] fp16 values, key j of KV head h at
   // k_layer(layer) + (h * n_ctx + j) * head_dim_k() (ref::KvLayout::head_major).
-  const std::uint16_t* k_layer(std::int64_t layer) const { return k_.data() + layer * shape_.n_ctx * shape_.k_width; }
-  const std::uint16_t* v_layer(std::int64_t layer) const { return v_.data() + layer * shape_.n_ctx * shape_.v_width; }
+  const std::uint16_t* k_layer(std::int64_t layer) const { return k_.data() + layer_offset(layer, shape_.k_width); }
+  const std::uint16_t* v_layer(std::int64_t layer) const { return v_.data() + layer_offset(layer, shape_.v_width); }
 
   // Rounds n_pos rows of keys / values ([n_pos][k_width], [n_pos][v_width], KV heads side by side)
   // into the cache at positions [pos, pos + n_pos).
   void store(std::int64_t layer, std::int64_t pos, std::int64_t n_pos, const float* keys, const float* values);
 
  private:
+  std::size_t layer_offset(std::int64_t layer, std::int64_t width) const {
+    return static_cast<std::size_t>(layer * shape_.n_ctx * width);
+  }
   void store_rows(std::uint16_t* layer, const float* rows, std::int64_t width, std::int64_t pos,
                   std::int64_t n_pos) const;
   KvCacheShape shape_;

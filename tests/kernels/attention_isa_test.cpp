@@ -57,8 +57,8 @@ std::vector<float> run(const AttentionKernel& kernel, const Case& c, const Input
   return out;
 }
 
-// The same cache rows in KvCache's layout, one block per KV head with room for `spare` more
-// positions (so the head stride differs from the number of keys), filled with NaN there.
+// The same cache rows in KvCache's layout: one block of `capacity` rows per KV head, more than
+// the keys (so the head stride differs from the number of keys), the unused rows NaN.
 std::vector<std::uint16_t> to_head_major(const std::vector<std::uint16_t>& rows, std::int64_t n_head_kv,
                                          std::int64_t head_dim, std::int64_t n_keys, std::int64_t capacity) {
   std::vector<std::uint16_t> out(static_cast<std::size_t>(n_head_kv * capacity * head_dim), 0x7e00);
