@@ -102,6 +102,39 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
   RecordProperty("kernels_checked", checked);
 }
 
+// The engine's logits must not depend on how a sequence's tokens are batched or how many
+// threads run (a server batches requests freely): every kernel gives each token the same bits
+// whether it comes alone, in a short chunk or in a prompt-sized call, which may take another
+// micro-kernel (the float kernels' prompt panels, the K-quant GEMM tiles).
+TEST(MatmulKernels, ResultsDoNotDependOnHowTokensAreBatched) {
+  ThreadPool one(1), two(2);
+  for (Isa isa : supported_isas()) {
+    if (isa == Isa::kRef) continue;
+    for (DType type : kAllComputeTypes) {
+      const MatmulKernel k = select_matmul_kernel(type, isa);
+      if (k.rows == nullptr || k.isa == Isa::kRef || k.isa != isa) continue;
+      const std::int64_t n_in = layout(type).block_size == 1 ? 300 : 512, n_out = 70, n_tokens = 45;
+      SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)));
+      const auto w = random_values(n_in * n_out, 5);
+      const auto x = random_values(n_in * n_tokens, 6);
+      const std::uint64_t rb = row_bytes(type, n_in);
+      std::vector<std::uint8_t> q(rb * n_out);
+      type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
+      const WeightMatrix m{type, q.data(), n_in, n_out, rb};
+
+      std::vector<float> whole(n_tokens * n_out), split(n_tokens * n_out), alone(n_tokens * n_out);
+      matmul_with(k, two, m, x.data(), n_tokens, whole.data());
+      matmul_with(k, one, m, x.data(), 7, split.data());  // a short chunk, then the rest
+      matmul_with(k, one, m, x.data() + 7 * n_in, n_tokens - 7, split.data() + 7 * n_out);
+      for (std::int64_t t = 0; t < n_tokens; ++t) matmul_with(k, two, m, x.data() + t * n_in, 1, alone.data() + t * n_out);
+      for (std::int64_t i = 0; i < n_tokens * n_out; ++i) {
+        ASSERT_EQ(whole[i], alone[i]) << "token " << i / n_out << " row " << i % n_out;
+        ASSERT_EQ(whole[i], split[i]) << "token " << i / n_out << " row " << i % n_out;
+      }
+    }
+  }
+}
+
 TEST(MatmulKernels, RowRangesWriteOnlyTheirRows) {
   for (Isa isa : supported_isas()) {
     for (DType type : kAllComputeTypes) {

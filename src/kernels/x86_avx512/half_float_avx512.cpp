@@ -5,7 +5,9 @@
 //
 // Micro-kernel: kRows weight rows x up to kTokens tokens of vector accumulators, reduced across
 // lanes once at the end of the row. Tokens are processed in blocks whose activations fit in L2,
-// so a thread's weight rows are read from memory only n_tokens / block times.
+// so a thread's weight rows are read from memory only n_tokens / block times. Prompts of
+// kPromptMinTokens or more go to the panel kernel (half_float_prompt_avx512.cpp), which gets the
+// same results bit for bit (half_float_steps.h).
 //
 // Compiled with AVX-512 flags: no inline functions of shared headers (see kernel_sets.h).
 
@@ -20,6 +22,7 @@
 #include <cstdint>
 
 #include "kernels/x86_avx512/half_float_avx512.h"
+#include "kernels/x86_avx512/half_float_steps.h"
 
 namespace autarky::avx512 {
 
@@ -27,42 +30,6 @@ namespace {
 
 constexpr int kRows = 4;
 constexpr int kTokens = 6;  // 4 x 6 accumulators + 4 weight + 1 activation vectors fit in 32 registers
-
-// F16 weights (16 per step, widened to F32) against F32 activations.
-struct F16Step {
-  static constexpr int kWidth = 16;
-  using Weights = __m512;
-  static Weights load_weights(const std::uint8_t* row, std::int64_t i) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
-  }
-  static Weights load_weights_tail(const std::uint8_t* row, std::int64_t i, int n) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1), row + 2 * i));
-  }
-  static __m512 load_x(const std::uint8_t* x, std::int64_t i) {
-    return _mm512_loadu_ps(reinterpret_cast<const float*>(x) + i);
-  }
-  static __m512 load_x_tail(const std::uint8_t* x, std::int64_t i, int n) {
-    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), reinterpret_cast<const float*>(x) + i);
-  }
-  static __m512 multiply_add(__m512 acc, Weights w, __m512 x) { return _mm512_fmadd_ps(w, x, acc); }
-};
-
-// BF16 weights (16 per step) widened to F32 (a 16-bit shift) against F32 activations.
-struct Bf16WidenStep : F16Step {
-  static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
-  static Weights load_weights(const std::uint8_t* row, std::int64_t i) {
-    return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
-  }
-  static Weights load_weights_tail(const std::uint8_t* row, std::int64_t i, int n) {
-    return widen(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1), row + 2 * i));
-  }
-};
-
-// F32 weights as they are.
-struct F32Step : F16Step {
-  static Weights load_weights(const std::uint8_t* row, std::int64_t i) { return load_x(row, i); }
-  static Weights load_weights_tail(const std::uint8_t* row, std::int64_t i, int n) { return load_x_tail(row, i, n); }
-};
 
 // y[t][o + r] = dot(row o + r, token t) for r < R, t < T, over n_in elements.
 template <typename Step, int R, int T>
@@ -97,7 +64,7 @@ void tile(const std::uint8_t* const* w, const std::uint8_t* const* x, std::int64
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) y[t][o + r] = _mm512_reduce_add_ps(acc[r][t]);
+    for (int r = 0; r < R; ++r) y[t][o + r] = sum_lanes(acc[r][t]);
 }
 
 template <typename Step, int R>
@@ -152,10 +119,14 @@ void rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_byte
   }
 }
 
+// Below this, widening and transposing the weights into panels costs more than it saves.
+constexpr std::int64_t kPromptMinTokens = 32;
+
 }  // namespace
 
 void bf16_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  if (n_tokens >= kPromptMinTokens) return bf16_f32_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   rows<Bf16WidenStep>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
@@ -166,6 +137,7 @@ void f32_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_b
 
 void f16_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens, float* y,
              std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  if (n_tokens >= kPromptMinTokens) return f16_f32_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   rows<F16Step>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 

@@ -18,4 +18,11 @@ void f32_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_b
 void f16_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens, float* y,
              std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 
+// The same products for many tokens (bit-identical results), through transposed F32 panels of the
+// weights; the two functions above call them for prompts.
+void bf16_f32_prompt(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+void f16_f32_prompt(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+
 }  // namespace autarky::avx512

@@ -40,10 +40,10 @@ constexpr int kMinGemmTokens = 6; // below this the unpacking does not pay: one 
 // One super-block of a 16-row tile, ready for the micro-kernel.
 struct alignas(64) UnpackedBlock {
   std::uint8_t q[kQK_K / 4][kTileRows][4];  // [weight / 4][row][weight % 4], unsigned
-  float scale[16][kTileRows];               // [scale group][row]: sub-block scale (Q4_K: 8 groups of 32)
+  std::int32_t scale[16][kTileRows];        // [scale group][row]: sub-block scale (Q4_K: 8 groups of 32)
   std::int16_t mins[8][kTileRows][2];       // [bsum pair][row][2]: weights of the Q8_K bsums
   float d[kTileRows];                       // super-block scale
-  float dmin[kTileRows];                    // scale of the bsum term (subtracted)
+  float dmin[kTileRows];                    // scale of the bsum term (subtracted; Q4_K, Q5_K)
 };
 
 float half_to_float(std::uint16_t h) { return _cvtsh_ss(h); }
@@ -82,7 +82,7 @@ void unpack_q45_k(const Block& blk, int r, UnpackedBlock& u) {
       sc = (p[j + 4] & 0xf) | ((p[j - 4] >> 6) << 4);
       mn = (p[j + 4] >> 4) | ((p[j] >> 6) << 4);
     }
-    u.scale[j][r] = static_cast<float>(sc);
+    u.scale[j][r] = sc;
     u.mins[j][r][0] = u.mins[j][r][1] = static_cast<std::int16_t>(mn);  // bsums 2j, 2j+1: sub-block j
   }
   u.d[r] = half_to_float(blk.d);
@@ -104,7 +104,7 @@ void unpack_q6_k(const BlockQ6_K& blk, int r, UnpackedBlock& u) {
     _mm512_store_si512(q + 128 * h + 64, _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), top_hi));
   }
   scatter_row(q, r, u);
-  for (int j = 0; j < 16; ++j) u.scale[j][r] = static_cast<float>(blk.scales[j]);
+  for (int j = 0; j < 16; ++j) u.scale[j][r] = blk.scales[j];
   // Stored q is q + 32: the offset term is 32 * scale * bsum, per 16-weight sub-block.
   for (int p = 0; p < 8; ++p) {
     u.mins[p][r][0] = static_cast<std::int16_t>(32 * blk.scales[2 * p]);
@@ -121,18 +121,26 @@ std::int32_t load_i32(const void* p) {
 
 // y[t][0..16) (masked) += (or = when `first`) the tile's rows dotted with NT tokens over
 // n_blocks super-blocks. Scale groups hold G weights (32 for Q4_K, 16 for Q6_K).
+//
+// Per output and super-block, the same arithmetic as the decode row kernels
+// (kquant_gemv_avx512.cpp), so a token's result does not depend on how many tokens share the call:
+// the scaled sub-block dot products and the bsum term are summed exactly in int32 (at most
+// 8 * 63 * 32 * 15 * 128 for Q4_K, 16 * 128 * 16 * 63 * 128 for Q6_K), converted once, and
+// multiplied by d * d_x (Q6_K: the stored q is q + 32, so the bsum term is part of the sum),
+// then by dmin * d_x for the Q4_K/Q5_K mins: two FMAs into one float per output.
 template <int G, int NT>
 void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const* x, float* const* y, bool first,
                    __mmask16 rows) {
   constexpr int kGroups = kQK_K / G, kSteps = G / 4;
+  constexpr bool kMinsApart = G == 32;  // Q4_K, Q5_K: mins scaled by dmin; Q6_K: -32 offset in the sum
   __m512 acc[NT];
   #pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rows, y[t]);
   for (int b = 0; b < n_blocks; ++b) {
     const UnpackedBlock& ub = u[b];
-    __m512 block_sum[NT];
+    __m512i block_sum[NT];
     #pragma GCC unroll 16
-    for (int t = 0; t < NT; ++t) block_sum[t] = _mm512_setzero_ps();
+    for (int t = 0; t < NT; ++t) block_sum[t] = _mm512_setzero_si512();
     for (int grp = 0; grp < kGroups; ++grp) {
       __m512i dot[NT];
       #pragma GCC unroll 16
@@ -144,9 +152,9 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
         for (int t = 0; t < NT; ++t)
           dot[t] = _mm512_dpbusd_epi32(dot[t], w, _mm512_set1_epi32(load_i32(x[t][b].qs + grp * G + 4 * k)));
       }
-      const __m512 scale = _mm512_load_ps(ub.scale[grp]);
+      const __m512i scale = _mm512_load_si512(ub.scale[grp]);
       #pragma GCC unroll 16
-      for (int t = 0; t < NT; ++t) block_sum[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[t]), scale, block_sum[t]);
+      for (int t = 0; t < NT; ++t) block_sum[t] = _mm512_add_epi32(block_sum[t], _mm512_mullo_epi32(dot[t], scale));
     }
     const __m512 d = _mm512_load_ps(ub.d), dmin = _mm512_load_ps(ub.dmin);
     #pragma GCC unroll 16
@@ -156,8 +164,14 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
       for (int p = 0; p < 8; ++p)
         offset = _mm512_dpwssd_epi32(offset, _mm512_load_si512(ub.mins[p]),
                                      _mm512_set1_epi32(load_i32(x[t][b].bsums + 2 * p)));
-      const __m512 block = _mm512_fmsub_ps(block_sum[t], d, _mm512_mul_ps(_mm512_cvtepi32_ps(offset), dmin));
-      acc[t] = _mm512_fmadd_ps(block, _mm512_set1_ps(x[t][b].d), acc[t]);
+      const __m512 xd = _mm512_set1_ps(x[t][b].d);
+      if constexpr (kMinsApart) {
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block_sum[t]), _mm512_mul_ps(d, xd), acc[t]);
+        acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(offset), _mm512_mul_ps(dmin, xd), acc[t]);
+      } else {
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(block_sum[t], offset)), _mm512_mul_ps(d, xd),
+                                 acc[t]);
+      }
     }
   }
   #pragma GCC unroll 16

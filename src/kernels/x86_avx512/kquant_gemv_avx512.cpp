@@ -71,22 +71,40 @@ void prefetch_block(const Block* blk) {
   for (std::size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
-float sum_lanes(__m512 v) { return _mm512_reduce_add_ps(v); }
-float sum_lanes(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  return _mm_cvtss_f32(_mm_hadd_ps(_mm_hadd_ps(s, s), _mm_hadd_ps(s, s)));
+// Exact int32 sums of all lanes: of a (16 lanes) in lane 0 and of b (8 lanes) in lane 8.
+__m512i sum_int_lanes(__m512i a, __m256i b) {
+  const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
+  __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a8), b, 1);        // [a: 8 lanes | b: 8 lanes]
+  v = _mm512_add_epi32(v, _mm512_shuffle_i32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));  // 128-bit halves of each
+  v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
+  return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
 }
 
-// One Q4_K or Q5_K row against NT tokens; out[t] = dot(row, token t).
+// acc + a * b, rounded once (as _mm512_fmadd_ps does lane-wise in the prompt kernel).
+float fma_scalar(float a, float b, float acc) {
+  return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(acc)));
+}
+float fnma_scalar(float a, float b, float acc) {
+  return _mm_cvtss_f32(_mm_fnmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(acc)));
+}
+
+struct TwoSums {
+  std::int32_t a, b;
+};
+// The totals of a (16 lanes) and b (8 lanes), exact.
+TwoSums sum_each(__m512i a, __m256i b) {
+  const __m512i v = sum_int_lanes(a, b);
+  return {_mm_cvtsi128_si32(_mm512_castsi512_si128(v)), _mm_cvtsi128_si32(_mm512_extracti32x4_epi32(v, 2))};
+}
+
+// One Q4_K or Q5_K row against NT tokens; out[t] = dot(row, token t). Per super-block, the
+// scaled sub-block sums and the mins term are exact int32 totals, then two FMAs into one float:
+// the prompt kernel (kquant_gemm_avx512.cpp) does the same, so batching does not change results.
 template <typename Block, int NT>
 void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
   constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
-  __m512 acc[NT];
-  __m256 min_acc[NT];
-  for (int t = 0; t < NT; ++t) {
-    acc[t] = _mm512_setzero_ps();
-    min_acc[t] = _mm256_setzero_ps();
-  }
+  float acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   __m512i spread[4];
   for (int g = 0; g < 4; ++g) spread[g] = spread_index(2 * g, 8);  // sub-blocks 2g, 2g+1
@@ -119,18 +137,19 @@ void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks,
         isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, scale[g]));
       }
       const __m256i m = _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * a.d), acc[t]);
-      min_acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_set1_ps(dmin * a.d), min_acc[t]);
+      const TwoSums sums = sum_each(isum, m);
+      acc[t] = fma_scalar(static_cast<float>(sums.a), d * a.d, acc[t]);
+      acc[t] = fnma_scalar(static_cast<float>(sums.b), dmin * a.d, acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = sum_lanes(acc[t]) - sum_lanes(min_acc[t]);
+  for (int t = 0; t < NT; ++t) out[t] = acc[t];
 }
 
-// One Q6_K row against NT tokens.
+// One Q6_K row against NT tokens; one exact int32 total per super-block, as in q45_k_row.
 template <int NT>
 void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
-  __m512 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  float acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
   const __m512i nibble = _mm512_set1_epi8(0x0f);
   const __m512i two_bits = _mm512_set1_epi8(0x03);
   // qh holds four 2-bit fields per byte; the lower 32 bytes of a group take field 2k, the upper
@@ -167,11 +186,11 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
       // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
       const __m256i offset = _mm256_slli_epi32(
           _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 5);
-      isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(offset));
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(d * a.d), acc[t]);
+      const TwoSums sums = sum_each(isum, offset);
+      acc[t] = fma_scalar(static_cast<float>(sums.a - sums.b), d * a.d, acc[t]);
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = sum_lanes(acc[t]);
+  for (int t = 0; t < NT; ++t) out[t] = acc[t];
 }
 
 }  // namespace
