@@ -124,10 +124,10 @@ std::int32_t load_i32(const void* p) {
 //
 // Per output and super-block, the same arithmetic as the decode row kernels
 // (kquant_gemv_avx512.cpp), so a token's result does not depend on how many tokens share the call:
-// the scaled sub-block dot products and the bsum term are summed exactly in int32 (at most
-// 8 * 63 * 32 * 15 * 128 for Q4_K, 16 * 128 * 16 * 63 * 128 for Q6_K), converted once, and
-// multiplied by d * d_x (Q6_K: the stored q is q + 32, so the bsum term is part of the sum),
-// then by dmin * d_x for the Q4_K/Q5_K mins: two FMAs into one float per output.
+// the scaled sub-block dot products S and the bsum term M are summed exactly in int32 (at most
+// 8 * 63 * 32 * 31 * 128 for Q5_K, 16 * 128 * 16 * 63 * 128 for Q6_K) and converted once; Q4_K
+// and Q5_K add S * (d dx) - M * (dmin dx) (one FMS) to the output, Q6_K (whose stored q is q + 32,
+// so M is part of the sum) does acc += (S - M) * (d dx) in one FMA.
 template <int G, int NT>
 void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const* x, float* const* y, bool first,
                    __mmask16 rows) {
@@ -166,8 +166,8 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
                                      _mm512_set1_epi32(load_i32(x[t][b].bsums + 2 * p)));
       const __m512 xd = _mm512_set1_ps(x[t][b].d);
       if constexpr (kMinsApart) {
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block_sum[t]), _mm512_mul_ps(d, xd), acc[t]);
-        acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(offset), _mm512_mul_ps(dmin, xd), acc[t]);
+        const __m512 mins = _mm512_mul_ps(_mm512_cvtepi32_ps(offset), _mm512_mul_ps(dmin, xd));
+        acc[t] = _mm512_add_ps(acc[t], _mm512_fmsub_ps(_mm512_cvtepi32_ps(block_sum[t]), _mm512_mul_ps(d, xd), mins));
       } else {
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(block_sum[t], offset)), _mm512_mul_ps(d, xd),
                                  acc[t]);

@@ -3,9 +3,11 @@
 // up to four tokens with VNNI (vpdpbusd: u8 weights x s8 activations, 4 products per int32 lane).
 //
 // Sub-block scales are applied in integers: a vpdpbusd lane holds 4 products, at most
-// 4 * 63 * 128 in magnitude, which fits int16, so vpmaddwd against a lane-wise scale (low half of
-// each int32, high half zero) multiplies it exactly. Mins (Q4_K) and the -32 offset (Q6_K) come
-// from the activation block sums (Q8_K bsums), so they cost one vpmaddwd per super-block.
+// 4 * 63 * 128 in magnitude, which fits int16, so vpdpwssd against a lane-wise scale (low half of
+// each int32, high half zero) multiplies and adds it exactly. Mins (Q4_K) and the -32 offset
+// (Q6_K) come from the activation block sums (Q8_K bsums), so they cost one vpmaddwd per
+// super-block. The lanes are then summed exactly (two super-blocks per reduction) and each
+// super-block does one or two scalar FMAs: the arithmetic of the prompt kernel, per output.
 //
 // Compiled with AVX-512 flags: no inline functions of shared headers (see kernel_sets.h).
 
@@ -71,85 +73,131 @@ void prefetch_block(const Block* blk) {
   for (std::size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
-// Exact int32 sums of all lanes: of a (16 lanes) in lane 0 and of b (8 lanes) in lane 8.
-__m512i sum_int_lanes(__m512i a, __m256i b) {
-  const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(a), _mm512_extracti64x4_epi64(a, 1));
-  __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a8), b, 1);        // [a: 8 lanes | b: 8 lanes]
-  v = _mm512_add_epi32(v, _mm512_shuffle_i32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));  // 128-bit halves of each
-  v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_BADC));
-  return _mm512_add_epi32(v, _mm512_shuffle_epi32(v, _MM_PERM_CDAB));
+// [sum of a's lanes, b's, c's, d's], exact: four totals for about the price of one.
+__m128i sum_four(__m512i a, __m512i b, __m512i c, __m512i d) {
+  const __m512i ab = _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+  const __m512i cd = _mm512_add_epi32(_mm512_unpacklo_epi32(c, d), _mm512_unpackhi_epi32(c, d));
+  const __m512i abcd = _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+  const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(abcd), _mm512_extracti64x4_epi64(abcd, 1));
+  return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
-// acc + a * b, rounded once (as _mm512_fmadd_ps does lane-wise in the prompt kernel).
-float fma_scalar(float a, float b, float acc) {
-  return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(acc)));
-}
-float fnma_scalar(float a, float b, float acc) {
-  return _mm_cvtss_f32(_mm_fnmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(acc)));
-}
+// acc + a * b, rounded once (as _mm512_fmadd_ps does lane-wise in the prompt kernel). A builtin,
+// not std::fma: no inline functions of shared headers here.
+float fma_scalar(float a, float b, float acc) { return __builtin_fmaf(a, b, acc); }
 
-struct TwoSums {
-  std::int32_t a, b;
+// The four totals of sum_four as floats (exact conversion of the int32 totals, rounded once).
+struct FourTotals {
+  float v[4];
 };
-// The totals of a (16 lanes) and b (8 lanes), exact.
-TwoSums sum_each(__m512i a, __m256i b) {
-  const __m512i v = sum_int_lanes(a, b);
-  return {_mm_cvtsi128_si32(_mm512_castsi512_si128(v)), _mm_cvtsi128_si32(_mm512_extracti32x4_epi32(v, 2))};
+FourTotals to_floats(__m128i totals) {
+  FourTotals f;
+  _mm_storeu_ps(f.v, _mm_cvtepi32_ps(totals));
+  return f;
+}
+
+// One super-block against one token, before the float step: the scaled sub-block sums (lanes of
+// `sums`) and the bsum term (lanes of `bsum_term`), whose totals are exact, and the factors they
+// are multiplied by.
+struct BlockTerms {
+  __m512i sums = _mm512_setzero_si512();
+  __m512i bsum_term = _mm512_setzero_si512();
+  float d = 0.0f, dmin = 0.0f;  // block scale x token scale (Q6_K: dmin unused)
+};
+
+// The super-block's weights as unsigned bytes (four vectors of 64) and the sub-block scale of
+// each vpdpbusd lane (int16 in the low half of each int32 lane).
+struct UnpackedRowBlock {
+  __m512i q[4], scale[4];
+};
+
+template <typename Block>
+UnpackedRowBlock unpack_q45_k_block(const Block& blk, __m128i scales, const __m512i* spread) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const __m512i sc32 = _mm512_cvtepu8_epi32(scales);
+  UnpackedRowBlock u;
+  for (int g = 0; g < 4; ++g) {
+    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g));
+    __m256i lo = _mm256_and_si256(packed, nibble);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+    if constexpr (kFifthBit) {  // bit 2g of qh[l]: weight 64g + l; bit 2g + 1: weight 64g + 32 + l
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
+      const __m256i one = _mm256_set1_epi8(1);
+      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one), 4));
+      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one), 4));
+    }
+    u.q[g] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // weights 64g .. 64g+63
+    u.scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
+  }
+  return u;
+}
+
+// Sum over the four 64-weight groups of scale * (4-product vpdpbusd lane): exact in int32.
+__m512i scaled_sums(const UnpackedRowBlock& u, const BlockQ8_K& a) {
+  __m512i isum = _mm512_setzero_si512();
+  for (int g = 0; g < 4; ++g) {
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u.q[g], _mm512_loadu_si512(a.qs + 64 * g));
+    isum = _mm512_dpwssd_epi32(isum, p, u.scale[g]);  // p fits int16: 4 * 63 * 128
+  }
+  return isum;
+}
+
+template <typename Block, int NT>
+__attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const BlockQ8_K* const* x, std::int64_t b, const __m512i* spread,
+                 BlockTerms* terms) {
+  const ScalesAndMins sm = unpack_q4_k_scales(blk.scales);
+  const UnpackedRowBlock u = unpack_q45_k_block(blk, sm.scales, spread);
+  const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm.mins, sm.mins));  // each min twice
+  const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = x[t][b];
+    terms[t].sums = scaled_sums(u, a);
+    terms[t].bsum_term = _mm512_zextsi256_si512(
+        _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))));
+    terms[t].d = d * a.d;
+    terms[t].dmin = dmin * a.d;
+  }
 }
 
 // One Q4_K or Q5_K row against NT tokens; out[t] = dot(row, token t). Per super-block, the
-// scaled sub-block sums and the mins term are exact int32 totals, then two FMAs into one float:
-// the prompt kernel (kquant_gemm_avx512.cpp) does the same, so batching does not change results.
+// scaled sub-block sums S and the mins term M are exact int32 totals; the block adds
+// S * (d dx) - M * (dmin dx) (one FMS) to one float: the prompt kernel (kquant_gemm_avx512.cpp)
+// does the same, so batching does not change results.
+// Super-blocks go in pairs so one horizontal reduction yields both blocks' totals.
 template <typename Block, int NT>
 void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
-  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
   float acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
-  const __m256i nibble = _mm256_set1_epi8(0x0f);
   __m512i spread[4];
   for (int g = 0; g < 4; ++g) spread[g] = spread_index(2 * g, 8);  // sub-blocks 2g, 2g+1
-  for (std::int64_t b = 0; b < n_blocks; ++b) {
+  for (std::int64_t b = 0; b < n_blocks; b += 2) {
+    const bool pair = b + 1 < n_blocks;
+    BlockTerms first[NT], second[NT];
     prefetch_block(w + b + kPrefetchBlocks);
-    const Block& blk = w[b];
-    const ScalesAndMins sm = unpack_q4_k_scales(blk.scales);
-    const __m512i sc32 = _mm512_cvtepu8_epi32(sm.scales);
-    __m512i q[4], scale[4];
-    for (int g = 0; g < 4; ++g) {
-      const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g));
-      __m256i lo = _mm256_and_si256(packed, nibble);
-      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
-      if constexpr (kFifthBit) {  // bit 2g of qh[l]: weight 64g + l; bit 2g + 1: weight 64g + 32 + l
-        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
-        const __m256i one = _mm256_set1_epi8(1);
-        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one), 4));
-        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one), 4));
-      }
-      q[g] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // weights 64g .. 64g+63
-      scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
+    q45_k_terms<Block, NT>(w[b], x, b, spread, first);
+    if (pair) {
+      prefetch_block(w + b + 1 + kPrefetchBlocks);
+      q45_k_terms<Block, NT>(w[b + 1], x, b + 1, spread, second);
     }
-    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm.mins, sm.mins));  // each min twice
-    const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
     for (int t = 0; t < NT; ++t) {
-      const BlockQ8_K& a = x[t][b];
-      __m512i isum = _mm512_setzero_si512();
-      for (int g = 0; g < 4; ++g) {
-        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], _mm512_loadu_si512(a.qs + 64 * g));
-        isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, scale[g]));
-      }
-      const __m256i m = _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)));
-      const TwoSums sums = sum_each(isum, m);
-      acc[t] = fma_scalar(static_cast<float>(sums.a), d * a.d, acc[t]);
-      acc[t] = fnma_scalar(static_cast<float>(sums.b), dmin * a.d, acc[t]);
+      // Lanes [S0, M0, S1, M1] -> block values S * (d dx) - (M * (dmin dx)) in lanes 0 and 2, one
+      // FMS each, as the prompt kernel computes them per row; then added in block order.
+      const __m128 totals =
+          _mm_cvtepi32_ps(sum_four(first[t].sums, first[t].bsum_term, second[t].sums, second[t].bsum_term));
+      const __m128 factors = _mm_set_ps(second[t].dmin, second[t].d, first[t].dmin, first[t].d);
+      const __m128 mins = _mm_movehdup_ps(_mm_mul_ps(totals, factors));
+      const __m128 blocks = _mm_fmsub_ps(totals, factors, mins);
+      acc[t] += _mm_cvtss_f32(blocks);
+      if (pair) acc[t] += _mm_cvtss_f32(_mm_movehl_ps(blocks, blocks));
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = acc[t];
 }
 
-// One Q6_K row against NT tokens; one exact int32 total per super-block, as in q45_k_row.
 template <int NT>
-void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
-  float acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
+__attribute__((always_inline)) inline void q6_k_terms(const BlockQ6_K& blk, const BlockQ8_K* const* x, std::int64_t b, const __m512i* spread,
+                BlockTerms* terms) {
   const __m512i nibble = _mm512_set1_epi8(0x0f);
   const __m512i two_bits = _mm512_set1_epi8(0x03);
   // qh holds four 2-bit fields per byte; the lower 32 bytes of a group take field 2k, the upper
@@ -157,37 +205,52 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
   const __m512i shift_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
   const __m512i shift_hi = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
   const __m512i low16 = _mm512_set1_epi32(0xffff);
+  const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));
+  const __m512i sc32 = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), low16);  // int16 in the low half
+  UnpackedRowBlock u;
+  for (int h = 0; h < 2; ++h) {
+    const __m512i ql = _mm512_loadu_si512(blk.ql + 64 * h);
+    const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h)));
+    const __m512i top_lo = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shift_lo), two_bits), 4);
+    const __m512i top_hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shift_hi), two_bits), 4);
+    u.q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, nibble), top_lo);  // weights 128h .. 128h+63
+    u.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), top_hi);
+  }
+  for (int g = 0; g < 4; ++g) u.scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
+  const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+  const float d = half_to_float(blk.d);
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = x[t][b];
+    terms[t].sums = scaled_sums(u, a);
+    // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
+    terms[t].bsum_term = _mm512_zextsi256_si512(
+        _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 5));
+    terms[t].d = d * a.d;
+  }
+}
+
+// One Q6_K row against NT tokens; one exact int32 total per super-block, as in q45_k_row.
+template <int NT>
+void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  float acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
   __m512i spread[4];
   for (int g = 0; g < 4; ++g) spread[g] = spread_index(4 * g, 4);  // sub-blocks 4g .. 4g+3
-  for (std::int64_t b = 0; b < n_blocks; ++b) {
+  for (std::int64_t b = 0; b < n_blocks; b += 2) {
+    const bool pair = b + 1 < n_blocks;
+    BlockTerms first[NT], second[NT];
     prefetch_block(w + b + kPrefetchBlocks);
-    const BlockQ6_K& blk = w[b];
-    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));
-    const __m512i sc32 = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), low16);  // int16 in the low half
-    __m512i q[4], scale[4];
-    for (int h = 0; h < 2; ++h) {
-      const __m512i ql = _mm512_loadu_si512(blk.ql + 64 * h);
-      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h)));
-      const __m512i top_lo = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shift_lo), two_bits), 4);
-      const __m512i top_hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shift_hi), two_bits), 4);
-      q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, nibble), top_lo);  // weights 128h .. 128h+63
-      q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), top_hi);
+    q6_k_terms<NT>(w[b], x, b, spread, first);
+    if (pair) {
+      prefetch_block(w + b + 1 + kPrefetchBlocks);
+      q6_k_terms<NT>(w[b + 1], x, b + 1, spread, second);
     }
-    for (int g = 0; g < 4; ++g) scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
-    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-    const float d = half_to_float(blk.d);
     for (int t = 0; t < NT; ++t) {
-      const BlockQ8_K& a = x[t][b];
-      __m512i isum = _mm512_setzero_si512();
-      for (int g = 0; g < 4; ++g) {
-        const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[g], _mm512_loadu_si512(a.qs + 64 * g));
-        isum = _mm512_add_epi32(isum, _mm512_madd_epi16(p, scale[g]));
-      }
-      // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
-      const __m256i offset = _mm256_slli_epi32(
-          _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 5);
-      const TwoSums sums = sum_each(isum, offset);
-      acc[t] = fma_scalar(static_cast<float>(sums.a - sums.b), d * a.d, acc[t]);
+      // [s0 - o0, s1 - o1] in lanes 0 and 2: the -32 offset is part of the exact total.
+      const __m128i tot = sum_four(first[t].sums, first[t].bsum_term, second[t].sums, second[t].bsum_term);
+      const FourTotals f = to_floats(_mm_sub_epi32(tot, _mm_srli_epi64(tot, 32)));
+      acc[t] = fma_scalar(f.v[0], first[t].d, acc[t]);
+      if (pair) acc[t] = fma_scalar(f.v[2], second[t].d, acc[t]);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = acc[t];
