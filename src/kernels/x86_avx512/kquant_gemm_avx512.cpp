@@ -128,7 +128,11 @@ std::int32_t load_i32(const void* p) {
 // 8 * 63 * 32 * 31 * 128 for Q5_K, 16 * 128 * 16 * 63 * 128 for Q6_K) and converted once; Q4_K
 // and Q5_K add S * (d dx) - M * (dmin dx) (one FMS) to the output, Q6_K (whose stored q is q + 32,
 // so M is part of the sum) does acc += (S - M) * (d dx) in one FMA.
-template <int G, int NT>
+//
+// kInt16Halves (Q4_K: half a group's dot product is at most 16 * 15 * 128, which fits int16):
+// scale the two halves with vpdpwssd (int16 products, high half of the scale lane 0) instead of
+// multiplying the whole dot product with vpmulld, which costs more than twice as much.
+template <int G, int NT, bool kInt16Halves>
 void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const* x, float* const* y, bool first,
                    __mmask16 rows) {
   constexpr int kGroups = kQK_K / G, kSteps = G / 4;
@@ -142,19 +146,27 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
     #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) block_sum[t] = _mm512_setzero_si512();
     for (int grp = 0; grp < kGroups; ++grp) {
-      __m512i dot[NT];
-      #pragma GCC unroll 16
-      for (int t = 0; t < NT; ++t) dot[t] = _mm512_setzero_si512();
-      #pragma GCC unroll 16
-      for (int k = 0; k < kSteps; ++k) {
-        const __m512i w = _mm512_load_si512(ub.q[grp * kSteps + k]);
-        #pragma GCC unroll 16
-        for (int t = 0; t < NT; ++t)
-          dot[t] = _mm512_dpbusd_epi32(dot[t], w, _mm512_set1_epi32(load_i32(x[t][b].qs + grp * G + 4 * k)));
-      }
       const __m512i scale = _mm512_load_si512(ub.scale[grp]);
-      #pragma GCC unroll 16
-      for (int t = 0; t < NT; ++t) block_sum[t] = _mm512_add_epi32(block_sum[t], _mm512_mullo_epi32(dot[t], scale));
+      constexpr int kPieces = kInt16Halves ? 2 : 1, kPieceSteps = kSteps / kPieces;
+      #pragma GCC unroll 2
+      for (int piece = 0; piece < kPieces; ++piece) {
+        __m512i dot[NT];
+        #pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) dot[t] = _mm512_setzero_si512();
+        #pragma GCC unroll 16
+        for (int j = 0; j < kPieceSteps; ++j) {
+          const int k = piece * kPieceSteps + j;
+          const __m512i w = _mm512_load_si512(ub.q[grp * kSteps + k]);
+          #pragma GCC unroll 16
+          for (int t = 0; t < NT; ++t)
+            dot[t] = _mm512_dpbusd_epi32(dot[t], w, _mm512_set1_epi32(load_i32(x[t][b].qs + grp * G + 4 * k)));
+        }
+        #pragma GCC unroll 16
+        for (int t = 0; t < NT; ++t) {
+          block_sum[t] = kInt16Halves ? _mm512_dpwssd_epi32(block_sum[t], dot[t], scale)
+                                      : _mm512_add_epi32(block_sum[t], _mm512_mullo_epi32(dot[t], scale));
+        }
+      }
     }
     const __m512 d = _mm512_load_ps(ub.d), dmin = _mm512_load_ps(ub.dmin);
     #pragma GCC unroll 16
@@ -178,22 +190,22 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
   for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y[t], rows, acc[t]);
 }
 
-template <int G>
+template <int G, bool kInt16Halves>
 void multiply_tile_n(int nt, const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const* x, float* const* y,
                      bool first, __mmask16 rows) {
   switch (nt) {
-    case 1: multiply_tile<G, 1>(u, n_blocks, x, y, first, rows); break;
-    case 2: multiply_tile<G, 2>(u, n_blocks, x, y, first, rows); break;
-    case 3: multiply_tile<G, 3>(u, n_blocks, x, y, first, rows); break;
-    case 4: multiply_tile<G, 4>(u, n_blocks, x, y, first, rows); break;
-    case 5: multiply_tile<G, 5>(u, n_blocks, x, y, first, rows); break;
-    case 6: multiply_tile<G, 6>(u, n_blocks, x, y, first, rows); break;
-    case 7: multiply_tile<G, 7>(u, n_blocks, x, y, first, rows); break;
-    default: multiply_tile<G, 8>(u, n_blocks, x, y, first, rows); break;
+    case 1: multiply_tile<G, 1, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    case 2: multiply_tile<G, 2, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    case 3: multiply_tile<G, 3, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    case 4: multiply_tile<G, 4, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    case 5: multiply_tile<G, 5, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    case 6: multiply_tile<G, 6, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    case 7: multiply_tile<G, 7, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    default: multiply_tile<G, 8, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
   }
 }
 
-template <typename Block, void (*Unpack)(const Block&, int, UnpackedBlock&), int G>
+template <typename Block, void (*Unpack)(const Block&, int, UnpackedBlock&), int G, bool kInt16Halves>
 void gemm_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   const std::int64_t n_blocks = w.n_in / kQK_K;
@@ -216,7 +228,7 @@ void gemm_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
           xs[t] = reinterpret_cast<const BlockQ8_K*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes) + b0;
           ys[t] = y + (t0 + t) * y_stride + o0;
         }
-        multiply_tile_n<G>(nt, u, nb, xs, ys, b0 == 0, row_mask);
+        multiply_tile_n<G, kInt16Halves>(nt, u, nb, xs, ys, b0 == 0, row_mask);
       }
     }
   }
@@ -229,7 +241,7 @@ void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
   if (n_tokens < kMinGemmTokens) {
     q4_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
-    gemm_rows<BlockQ4_K, unpack_q45_k<BlockQ4_K>, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    gemm_rows<BlockQ4_K, unpack_q45_k<BlockQ4_K>, 32, true>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }
 }
 
@@ -238,7 +250,7 @@ void q5_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
   if (n_tokens < kMinGemmTokens) {
     q5_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
-    gemm_rows<BlockQ5_K, unpack_q45_k<BlockQ5_K>, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    gemm_rows<BlockQ5_K, unpack_q45_k<BlockQ5_K>, 32, false>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }
 }
 
@@ -247,7 +259,7 @@ void q6_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
   if (n_tokens < kMinGemmTokens) {
     q6_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
-    gemm_rows<BlockQ6_K, unpack_q6_k, 16>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    gemm_rows<BlockQ6_K, unpack_q6_k, 16, false>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }
 }
 
