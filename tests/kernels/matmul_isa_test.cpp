@@ -95,6 +95,7 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
         // Prompt-sized: dozens of tokens and rows (whole and partial token blocks and row tiles on
         // both threads), with an input dimension that ends inside a vector.
         check_kernel(k, type, 300, 70, 40, pool);
+        check_kernel(k, type, 37, 5, 33, pool);  // prompt path: one partial panel, inputs past a vector
       }
       ++checked;
     }
