@@ -114,24 +114,34 @@ TEST(MatmulKernels, ResultsDoNotDependOnHowTokensAreBatched) {
     for (DType type : kAllComputeTypes) {
       const MatmulKernel k = select_matmul_kernel(type, isa);
       if (k.rows == nullptr || k.isa == Isa::kRef || k.isa != isa) continue;
-      // Rows ending inside a vector (float types) or with an odd number of blocks (pairs in some kernels).
-      const std::int64_t n_in = layout(type).block_size == 1 ? 300 : 768, n_out = 70, n_tokens = 45;
-      SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)));
-      const auto w = random_values(n_in * n_out, 5);
-      const auto x = random_values(n_in * n_tokens, 6);
-      const std::uint64_t rb = row_bytes(type, n_in);
-      std::vector<std::uint8_t> q(rb * n_out);
-      type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
-      const WeightMatrix m{type, q.data(), n_in, n_out, rb};
+      // Float types: rows ending inside a vector and on a vector boundary. Block types: an odd
+      // number of blocks (pairs in some kernels) and more blocks than one prompt-tile chunk.
+      const bool is_float = layout(type).block_size == 1;
+      for (std::int64_t n_in : is_float ? std::vector<std::int64_t>{300, 256} : std::vector<std::int64_t>{1280}) {
+        const std::int64_t n_out = 70, n_tokens = 45;
+        SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)) + " n_in=" + std::to_string(n_in));
+        const auto w = random_values(n_in * n_out, 5);
+        const auto x = random_values(n_in * n_tokens, 6);
+        const std::uint64_t rb = row_bytes(type, n_in);
+        std::vector<std::uint8_t> q(rb * n_out);
+        type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
+        const WeightMatrix m{type, q.data(), n_in, n_out, rb};
 
-      std::vector<float> whole(n_tokens * n_out), split(n_tokens * n_out), alone(n_tokens * n_out);
-      matmul_with(k, two, m, x.data(), n_tokens, whole.data());
-      matmul_with(k, one, m, x.data(), 7, split.data());  // a short chunk, then the rest
-      matmul_with(k, one, m, x.data() + 7 * n_in, n_tokens - 7, split.data() + 7 * n_out);
-      for (std::int64_t t = 0; t < n_tokens; ++t) matmul_with(k, two, m, x.data() + t * n_in, 1, alone.data() + t * n_out);
-      for (std::int64_t i = 0; i < n_tokens * n_out; ++i) {
-        ASSERT_EQ(whole[i], alone[i]) << "token " << i / n_out << " row " << i % n_out;
-        ASSERT_EQ(whole[i], split[i]) << "token " << i / n_out << " row " << i % n_out;
+        std::vector<float> whole(n_tokens * n_out), split(n_tokens * n_out), alone(n_tokens * n_out);
+        matmul_with(k, two, m, x.data(), n_tokens, whole.data());
+        // Chunks of 3 (decode-sized), 7 (short) and 35 tokens (prompt-sized).
+        std::int64_t t0 = 0;
+        for (std::int64_t chunk : {3, 7, 35}) {
+          matmul_with(k, one, m, x.data() + t0 * n_in, chunk, split.data() + t0 * n_out);
+          t0 += chunk;
+        }
+        ASSERT_EQ(t0, n_tokens);
+        for (std::int64_t t = 0; t < n_tokens; ++t)
+          matmul_with(k, two, m, x.data() + t * n_in, 1, alone.data() + t * n_out);
+        for (std::int64_t i = 0; i < n_tokens * n_out; ++i) {
+          ASSERT_EQ(whole[i], alone[i]) << "token " << i / n_out << " row " << i % n_out;
+          ASSERT_EQ(whole[i], split[i]) << "token " << i / n_out << " row " << i % n_out;
+        }
       }
     }
   }

@@ -126,7 +126,7 @@ constexpr std::int64_t kPromptMinTokens = 32;
 
 void bf16_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  if (n_tokens >= kPromptMinTokens) return bf16_f32_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  if (n_tokens >= kPromptMinTokens && w.n_in > 0) return bf16_f32_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   rows<Bf16WidenStep>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
@@ -137,7 +137,7 @@ void f32_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_b
 
 void f16_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens, float* y,
              std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  if (n_tokens >= kPromptMinTokens) return f16_f32_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  if (n_tokens >= kPromptMinTokens && w.n_in > 0) return f16_f32_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   rows<F16Step>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 

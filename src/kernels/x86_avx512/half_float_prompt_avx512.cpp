@@ -3,8 +3,8 @@
 //
 // The per-token kernel puts inputs along the lanes: every FMA needs a weight vector and an
 // activation vector, each used by only 4-6 FMAs, so it waits on L2 rather than on the FMA units.
-// Here panels of 32 weight rows are widened to F32 once per call and transposed so that lanes
-// are output rows; activations are broadcast one float at a time, and a weight vector serves 12
+// Here panels of 32 weight rows are widened to F32 and transposed so that lanes are output rows
+// (once per block of up to a few hundred tokens); activations are broadcast one float at a time, and a weight vector serves 12
 // tokens. To keep the per-token kernel's order (half_float_steps.h), an output is not one chain
 // over all inputs but 16: the panel is stored by input residue j = input % 16, the micro-kernel
 // runs the chain of residue j (inputs j, j + 16, ...) for all rows and tokens, keeps its 16
@@ -33,7 +33,7 @@ namespace {
 
 constexpr int kPanelRows = 32;    // two vectors of output rows
 constexpr int kTileTokens = 12;   // 12 x 2 accumulators + 2 weight vectors + 1 broadcast of 32 registers
-constexpr std::uint64_t kPackedTokenBytes = 4u << 20;  // packed activations per token block
+constexpr std::uint64_t kPackedTokenBytes = 4u << 20;  // packed activations per token block (per thread)
 
 // 16 x 16 floats: out[i] lane j = in[j] lane i.
 void transpose16(__m512 r[16]) {
@@ -162,8 +162,9 @@ void panel_token_tail(int nt, const float* panel, const float* xp, const Residue
   }
 }
 
-// Token blocks whose packed activations fit kPackedTokenBytes (L2-sized streams from L3); for each,
-// every panel of the thread's rows is packed once (L2) and meets all the block's token tiles.
+// Token blocks whose packed activations fit kPackedTokenBytes (streamed from L3, a tile at a time
+// through L1); for each, every panel of the thread's rows is packed once (L2) and meets all the
+// block's token tiles.
 template <typename Step>
 void prompt_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                  float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {

@@ -4,10 +4,11 @@
 //
 // Sub-block scales are applied in integers: a vpdpbusd lane holds 4 products, at most
 // 4 * 63 * 128 in magnitude, which fits int16, so vpdpwssd against a lane-wise scale (low half of
-// each int32, high half zero) multiplies and adds it exactly. Mins (Q4_K) and the -32 offset
+// each int32, high half zero) multiplies and adds it exactly. Mins (Q4_K, Q5_K) and the -32 offset
 // (Q6_K) come from the activation block sums (Q8_K bsums), so they cost one vpmaddwd per
 // super-block. The lanes are then summed exactly (two super-blocks per reduction) and each
-// super-block does one or two scalar FMAs: the arithmetic of the prompt kernel, per output.
+// super-block does one FMS (Q4_K, Q5_K) or FMA (Q6_K) into a float: the arithmetic of the prompt
+// kernel, per output.
 //
 // Compiled with AVX-512 flags: no inline functions of shared headers (see kernel_sets.h).
 
