@@ -87,16 +87,6 @@ __m128i sum_four(__m512i a, __m512i b, __m512i c, __m512i d) {
 // not std::fma: no inline functions of shared headers here.
 float fma_scalar(float a, float b, float acc) { return __builtin_fmaf(a, b, acc); }
 
-// The four totals of sum_four as floats (exact conversion of the int32 totals, rounded once).
-struct FourTotals {
-  float v[4];
-};
-FourTotals to_floats(__m128i totals) {
-  FourTotals f;
-  _mm_storeu_ps(f.v, _mm_cvtepi32_ps(totals));
-  return f;
-}
-
 // One super-block against one token, before the float step: the scaled sub-block sums (lanes of
 // `sums`) and the bsum term (lanes of `bsum_term`), whose totals are exact, and the factors they
 // are multiplied by.
@@ -144,9 +134,34 @@ __m512i scaled_sums(const UnpackedRowBlock& u, const BlockQ8_K& a) {
   return isum;
 }
 
+// A row's super-blocks in pairs, so one sum_four gives both blocks' totals. terms(b, out) fills
+// super-block b's BlockTerms for the NT tokens; fold(totals [S0, M0, S1, M1], first, second, pair,
+// acc) adds the pair (or the first block alone) to a token's float, in block order.
+template <int NT, typename Block, typename Terms, typename Fold>
+__attribute__((always_inline)) inline void row_in_block_pairs(const Block* w, std::int64_t n_blocks, Terms terms,
+                                                              Fold fold, float* out) {
+  float acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
+  for (std::int64_t b = 0; b < n_blocks; b += 2) {
+    const bool pair = b + 1 < n_blocks;
+    BlockTerms first[NT], second[NT];
+    prefetch_block(w + b + kPrefetchBlocks);
+    terms(b, first);
+    if (pair) {
+      prefetch_block(w + b + 1 + kPrefetchBlocks);
+      terms(b + 1, second);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const __m128i totals = sum_four(first[t].sums, first[t].bsum_term, second[t].sums, second[t].bsum_term);
+      acc[t] = fold(totals, first[t], second[t], pair, acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = acc[t];
+}
+
 template <typename Block, int NT>
-__attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const BlockQ8_K* const* x, std::int64_t b, const __m512i* spread,
-                 BlockTerms* terms) {
+__attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const BlockQ8_K* const* x, std::int64_t b,
+                                                       const __m512i* spread, BlockTerms* terms) {
   const ScalesAndMins sm = unpack_q4_k_scales(blk.scales);
   const UnpackedRowBlock u = unpack_q45_k_block(blk, sm.scales, spread);
   const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm.mins, sm.mins));  // each min twice
@@ -165,40 +180,31 @@ __attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const B
 // scaled sub-block sums S and the mins term M are exact int32 totals; the block adds
 // S * (d dx) - M * (dmin dx) (one FMS) to one float: the prompt kernel (kquant_gemm_avx512.cpp)
 // does the same, so batching does not change results.
-// Super-blocks go in pairs so one horizontal reduction yields both blocks' totals.
 template <typename Block, int NT>
 void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
-  float acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
   __m512i spread[4];
   for (int g = 0; g < 4; ++g) spread[g] = spread_index(2 * g, 8);  // sub-blocks 2g, 2g+1
-  for (std::int64_t b = 0; b < n_blocks; b += 2) {
-    const bool pair = b + 1 < n_blocks;
-    BlockTerms first[NT], second[NT];
-    prefetch_block(w + b + kPrefetchBlocks);
-    q45_k_terms<Block, NT>(w[b], x, b, spread, first);
-    if (pair) {
-      prefetch_block(w + b + 1 + kPrefetchBlocks);
-      q45_k_terms<Block, NT>(w[b + 1], x, b + 1, spread, second);
-    }
-    for (int t = 0; t < NT; ++t) {
-      // Lanes [S0, M0, S1, M1] -> block values S * (d dx) - (M * (dmin dx)) in lanes 0 and 2, one
-      // FMS each, as the prompt kernel computes them per row; then added in block order.
-      const __m128 totals =
-          _mm_cvtepi32_ps(sum_four(first[t].sums, first[t].bsum_term, second[t].sums, second[t].bsum_term));
-      const __m128 factors = _mm_set_ps(second[t].dmin, second[t].d, first[t].dmin, first[t].d);
-      const __m128 mins = _mm_movehdup_ps(_mm_mul_ps(totals, factors));
-      const __m128 blocks = _mm_fmsub_ps(totals, factors, mins);
-      acc[t] += _mm_cvtss_f32(blocks);
-      if (pair) acc[t] += _mm_cvtss_f32(_mm_movehl_ps(blocks, blocks));
-    }
-  }
-  for (int t = 0; t < NT; ++t) out[t] = acc[t];
+  const auto terms = [&](std::int64_t b, BlockTerms* t) __attribute__((always_inline)) {
+    q45_k_terms<Block, NT>(w[b], x, b, spread, t);
+  };
+  // Block values S * (d dx) - (M * (dmin dx)) in lanes 0 and 2, one FMS each, as the prompt
+  // kernel computes them per row.
+  const auto fold = [](__m128i tot, const BlockTerms& first, const BlockTerms& second, bool pair, float acc)
+                        __attribute__((always_inline)) {
+    const __m128 totals = _mm_cvtepi32_ps(tot);
+    const __m128 factors = _mm_set_ps(second.dmin, second.d, first.dmin, first.d);
+    const __m128 mins = _mm_movehdup_ps(_mm_mul_ps(totals, factors));
+    const __m128 blocks = _mm_fmsub_ps(totals, factors, mins);
+    acc += _mm_cvtss_f32(blocks);
+    if (pair) acc += _mm_cvtss_f32(_mm_movehl_ps(blocks, blocks));
+    return acc;
+  };
+  row_in_block_pairs<NT>(w, n_blocks, terms, fold, out);
 }
 
 template <int NT>
-__attribute__((always_inline)) inline void q6_k_terms(const BlockQ6_K& blk, const BlockQ8_K* const* x, std::int64_t b, const __m512i* spread,
-                BlockTerms* terms) {
+__attribute__((always_inline)) inline void q6_k_terms(const BlockQ6_K& blk, const BlockQ8_K* const* x, std::int64_t b,
+                                                      const __m512i* spread, BlockTerms* terms) {
   const __m512i nibble = _mm512_set1_epi8(0x0f);
   const __m512i two_bits = _mm512_set1_epi8(0x03);
   // qh holds four 2-bit fields per byte; the lower 32 bytes of a group take field 2k, the upper
@@ -233,28 +239,20 @@ __attribute__((always_inline)) inline void q6_k_terms(const BlockQ6_K& blk, cons
 // One Q6_K row against NT tokens; one exact int32 total per super-block, as in q45_k_row.
 template <int NT>
 void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
-  float acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
   __m512i spread[4];
   for (int g = 0; g < 4; ++g) spread[g] = spread_index(4 * g, 4);  // sub-blocks 4g .. 4g+3
-  for (std::int64_t b = 0; b < n_blocks; b += 2) {
-    const bool pair = b + 1 < n_blocks;
-    BlockTerms first[NT], second[NT];
-    prefetch_block(w + b + kPrefetchBlocks);
-    q6_k_terms<NT>(w[b], x, b, spread, first);
-    if (pair) {
-      prefetch_block(w + b + 1 + kPrefetchBlocks);
-      q6_k_terms<NT>(w[b + 1], x, b + 1, spread, second);
-    }
-    for (int t = 0; t < NT; ++t) {
-      // [s0 - o0, s1 - o1] in lanes 0 and 2: the -32 offset is part of the exact total.
-      const __m128i tot = sum_four(first[t].sums, first[t].bsum_term, second[t].sums, second[t].bsum_term);
-      const FourTotals f = to_floats(_mm_sub_epi32(tot, _mm_srli_epi64(tot, 32)));
-      acc[t] = fma_scalar(f.v[0], first[t].d, acc[t]);
-      if (pair) acc[t] = fma_scalar(f.v[2], second[t].d, acc[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) out[t] = acc[t];
+  const auto terms = [&](std::int64_t b, BlockTerms* t) __attribute__((always_inline)) {
+    q6_k_terms<NT>(w[b], x, b, spread, t);
+  };
+  // S - M in lanes 0 and 2 (the -32 offset is part of the exact total), then one FMA per block.
+  const auto fold = [](__m128i tot, const BlockTerms& first, const BlockTerms& second, bool pair, float acc)
+                        __attribute__((always_inline)) {
+    const __m128 s = _mm_cvtepi32_ps(_mm_sub_epi32(tot, _mm_srli_epi64(tot, 32)));
+    acc = fma_scalar(_mm_cvtss_f32(s), first.d, acc);
+    if (pair) acc = fma_scalar(_mm_cvtss_f32(_mm_movehl_ps(s, s)), second.d, acc);
+    return acc;
+  };
+  row_in_block_pairs<NT>(w, n_blocks, terms, fold, out);
 }
 
 }  // namespace
