@@ -71,8 +71,9 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
   const std::int64_t out_stride = s.n_head * s.head_dim_v;
   const std::int64_t blocks_per_token_block = s.n_head_kv * plan.head_blocks;
 
-  // Per-thread scratch, laid out as: qt [head_dim_k][lanes], out [lanes][head_dim_v],
-  // tile [kAttentionTileKeys][max head dim], scores [keys rounded up to a tile][lanes].
+  // Per-thread scratch, laid out as: qt [head_dim_k][lanes], packed_q [head_dim_k][lanes],
+  // out [lanes][head_dim_v], tile [kAttentionTileKeys][max head dim], scores [keys rounded up to a
+  // tile][lanes].
   const std::int64_t max_keys = pos0 + n_tokens;
   const std::int64_t padded_keys = (max_keys + kAttentionTileKeys - 1) / kAttentionTileKeys * kAttentionTileKeys;
   const std::int64_t qt_floats = s.head_dim_k * kAttentionLanes;
@@ -80,7 +81,7 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
   const std::int64_t tile_floats = kAttentionTileKeys * std::max(s.head_dim_k, s.head_dim_v);
   const std::int64_t score_floats = padded_keys * kAttentionLanes;
   const auto scratch_bytes =
-      static_cast<std::size_t>(qt_floats + out_floats + tile_floats + score_floats) * sizeof(float);
+      static_cast<std::size_t>(2 * qt_floats + out_floats + tile_floats + score_floats) * sizeof(float);
 
   pool.parallel_for(plan.token_blocks * blocks_per_token_block, 1, [&](std::int64_t begin, std::int64_t end) {
     auto* scratch = reinterpret_cast<float*>(kernels::thread_scratch(kernels::ScratchSlot::kAttention, scratch_bytes));
@@ -92,7 +93,8 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
     b.k_stride = layout.k_row_stride;
     b.v_stride = layout.v_row_stride;
     b.scale = s.scale;
-    b.out = scratch + qt_floats;
+    b.packed_q = scratch + qt_floats;
+    b.out = b.packed_q + qt_floats;
     b.tile = b.out + out_floats;
     b.scores = b.tile + tile_floats;
     for (std::int64_t item = begin; item < end; ++item) {

@@ -2,9 +2,10 @@
 // The unit of work of the fast attention kernels: up to kAttentionLanes queries that read the
 // same KV head (the query heads of one GQA group, for one or more tokens), computed together so
 // that every key and value row is converted from fp16 once and used by all of them. For scores and
-// softmax each lane of a vector holds one query; the weighted sum of values runs along the value
-// dimensions instead (lanes = d), so a decode step, which has only a GQA group's few queries,
-// still fills the vectors. Neither needs horizontal reductions or transposes of the cache.
+// softmax each lane of a vector holds one query, or, when all queries see the same keys (a decode
+// step, which has only a GQA group's few queries), one (query, key) pair of a group of keys; the
+// weighted sum of values runs along the value dimensions (lanes = d). So every layout fills the
+// vectors without horizontal reductions.
 //
 // Plain data only: the per-ISA implementations (kernels/portable, x86_avx2, x86_avx512) include
 // this header, and it must not bring inline functions into them (see kernel_sets.h).
@@ -35,6 +36,8 @@ struct AttentionBlock {
   // converted rows [kAttentionTileKeys][max(head_dim_k, head_dim_v)].
   float* scores = nullptr;
   float* tile = nullptr;
+  // Scratch for the queries in the packed layout of a decode step: [head_dim_k][kAttentionLanes].
+  float* packed_q = nullptr;
   // Result, one row per lane in use: out[lane * head_dim_v + d].
   float* out = nullptr;
 };

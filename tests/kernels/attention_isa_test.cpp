@@ -3,6 +3,7 @@
 // agree to float rounding; the rare exception is a softmax weight that sits on an fp16 rounding
 // tie, where a one-ulp difference in exp moves it by one fp16 step (relative 2^-11).
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -124,6 +125,37 @@ TEST(AttentionKernels, EveryLevelMatchesTheReference) {
       // Values are ~N(0,1): a weight moved by one fp16 step changes an output by < 2^-11 * |v|.
       EXPECT_LE(max_diff, 2e-3);
       EXPECT_LE(loose, want.size() / 1000) << "max diff " << max_diff;
+    }
+  }
+}
+
+// A query's output must not depend on which other queries share its call: a prompt computed in
+// one call, token by token (the decode path, one position per block) or in uneven chunks gives the
+// same bits, so a token's logits do not change with how the server batched or split it. GQA groups
+// of 1, 2, 3, 4, 7, 8 and 32 cover every way a decode step fills the vector lanes.
+TEST(AttentionKernels, ResultsDoNotDependOnHowTokensAreSplit) {
+  ThreadPool pool(2);
+  const AttentionShape shapes[] = {{4, 4, 64, 64, 0.125f},   {8, 4, 40, 24, 0.158f},  {6, 2, 64, 64, 0.125f},
+                                   {32, 8, 64, 64, 0.125f},  {14, 2, 128, 128, 0.088f}, {16, 2, 8, 8, 0.35f},
+                                   {32, 1, 16, 16, 0.25f}};
+  for (Isa isa : supported_isas()) {
+    const AttentionKernel kernel = select_attention_kernel(isa);
+    for (const AttentionShape& s : shapes) {
+      const Case whole{s, 23, 150};
+      SCOPED_TRACE(describe(kernel, whole));
+      const Inputs in = make_inputs(whole, 2.0f, 11);
+      const auto want = run(kernel, whole, in, pool);
+      const KvLayout layout = KvLayout::interleaved(s);
+      const std::int64_t q_row = s.n_head * s.head_dim_k, out_row = s.n_head * s.head_dim_v;
+      for (std::int64_t chunk : {1, 2, 5}) {
+        std::vector<float> got(want.size(), -1.0f);
+        for (std::int64_t t = 0; t < whole.n_tokens; t += chunk) {
+          const std::int64_t n = std::min(chunk, whole.n_tokens - t);
+          attention_with(kernel, pool, s, layout, in.q.data() + t * q_row, n, whole.pos0 + t, in.k.data(),
+                         in.v.data(), got.data() + t * out_row);
+        }
+        EXPECT_EQ(got, want) << "chunks of " << chunk;
+      }
     }
   }
 }
