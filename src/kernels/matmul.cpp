@@ -60,9 +60,17 @@ void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatri
   std::int64_t grain = std::max<std::int64_t>(16, 4096 / std::max<std::int64_t>(w.n_in, 1));
   grain = (grain + m - 1) / m * m;
   const std::int64_t n_tiles = (w.n_out + m - 1) / m;
-  pool.parallel_for(n_tiles, grain / m, [&](std::int64_t begin, std::int64_t end) {
+  auto rows = [&](std::int64_t begin, std::int64_t end) {
     kernel.rows(w, xa, xa_row_bytes, n_tokens, y, w.n_out, begin * m, std::min(end * m, w.n_out));
-  });
+  };
+  // A decode step's matmul is bound by memory reads, and a range costs nothing to start: pieces
+  // claimed as threads finish keep both cores reading when one is slowed down. Prompt kernels
+  // pack activations per range, so they keep one range per thread.
+  if (n_tokens == 1) {
+    pool.parallel_for_balanced(n_tiles, grain / m, rows);
+  } else {
+    pool.parallel_for(n_tiles, grain / m, rows);
+  }
 }
 
 void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {

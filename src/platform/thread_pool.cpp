@@ -95,6 +95,13 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::run_share(int share_index) {
+  if (job_claimed_) {
+    for (;;) {
+      const std::int64_t begin = next_piece_.fetch_add(job_chunk_, std::memory_order_relaxed);
+      if (begin >= job_n_) return;
+      (*job_)(begin, std::min(job_n_, begin + job_chunk_));
+    }
+  }
   std::int64_t begin = share_index * job_chunk_;
   std::int64_t end = std::min(job_n_, begin + job_chunk_);
   if (begin < end) (*job_)(begin, end);
@@ -146,11 +153,27 @@ void ThreadPool::parallel_for(std::int64_t n, std::int64_t grain, const RangeFn&
     return;
   }
   // At least grain per share, as promised: e.g. n = 7, grain = 5 over 2 threads is 5 + 2, not 4 + 3.
-  std::int64_t chunk = std::max(grain, (n + shares - 1) / shares);
+  start_job(n, std::max(grain, (n + shares - 1) / shares), shares, false, fn);
+}
+
+void ThreadPool::parallel_for_balanced(std::int64_t n, std::int64_t grain, const RangeFn& fn) {
+  if (n <= 0) return;
+  grain = std::max<std::int64_t>(grain, 1);
+  if (n_threads_ <= 1 || n <= grain) {
+    fn(0, n);
+    return;
+  }
+  const std::int64_t pieces = std::min<std::int64_t>(std::int64_t{n_threads_} * kPiecesPerThread, (n + grain - 1) / grain);
+  start_job(n, std::max(grain, (n + pieces - 1) / pieces), n_threads_, true, fn);
+}
+
+void ThreadPool::start_job(std::int64_t n, std::int64_t chunk, int shares, bool claimed, const RangeFn& fn) {
   job_ = &fn;
   job_n_ = n;
   job_chunk_ = chunk;
   job_shares_ = shares;
+  job_claimed_ = claimed;
+  next_piece_.store(0, std::memory_order_relaxed);
   pending_.store(n_threads_ - 1);
   generation_.fetch_add(1);  // publishes the job (seq_cst, so also before the sleeper check)
   if (sleeping_workers_.load() > 0) {

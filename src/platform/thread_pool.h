@@ -42,9 +42,17 @@ class ThreadPool {
   using RangeFn = std::function<void(std::int64_t begin, std::int64_t end)>;
   void parallel_for(std::int64_t n, std::int64_t grain, const RangeFn& fn);
 
+  // The same, but [0, n) is cut into about kPiecesPerThread pieces per thread (each at least
+  // `grain` long) that threads claim as they finish: a thread slowed by other work on its core
+  // takes fewer. A thread may get several ranges, so per-range setup costs more; for work whose
+  // ranges are independent and cheap to start (the decode-step matmuls).
+  static constexpr int kPiecesPerThread = 4;
+  void parallel_for_balanced(std::int64_t n, std::int64_t grain, const RangeFn& fn);
+
  private:
   void worker_loop(int worker_index);
   void run_share(int share_index);
+  void start_job(std::int64_t n, std::int64_t chunk, int shares, bool claimed, const RangeFn& fn);
   // Returns once generation_ differs from `seen` (or the pool stops): polls, then sleeps.
   void wait_for_job(std::uint64_t seen);
   void wait_for_workers();
@@ -58,6 +66,8 @@ class ThreadPool {
   std::int64_t job_n_ = 0;
   std::int64_t job_chunk_ = 0;
   int job_shares_ = 0;
+  bool job_claimed_ = false;            // pieces are claimed through next_piece_
+  std::atomic<std::int64_t> next_piece_{0};
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<int> pending_{0};  // workers that have not finished the current job
   std::atomic<bool> stopping_{false};

@@ -20,19 +20,25 @@ namespace {
 // Longer than any spin-before-sleep a pool may do between jobs: workers are asleep after it.
 constexpr std::chrono::milliseconds kIdlePause{2};
 
-// Runs one job and checks the parallel_for contract on the ranges it was given.
-void check_job(ThreadPool& pool, std::int64_t n, std::int64_t grain) {
+// Runs one job and checks the parallel_for contract on the ranges it was given: with `balanced`
+// (parallel_for_balanced) up to kPiecesPerThread ranges per thread, else at most one.
+void check_job(ThreadPool& pool, std::int64_t n, std::int64_t grain, bool balanced = false) {
   std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
   std::mutex m;
   std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
-  pool.parallel_for(n, grain, [&](std::int64_t b, std::int64_t e) {
+  auto job = [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)].fetch_add(1);
     std::lock_guard lock(m);
     ranges.emplace_back(b, e);
-  });
+  };
+  if (balanced) {
+    pool.parallel_for_balanced(n, grain, job);
+  } else {
+    pool.parallel_for(n, grain, job);
+  }
   for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[static_cast<std::size_t>(i)].load(), 1) << "index " << i << " of " << n;
   std::sort(ranges.begin(), ranges.end());
-  ASSERT_LE(static_cast<int>(ranges.size()), pool.size());
+  ASSERT_LE(static_cast<int>(ranges.size()), pool.size() * (balanced ? ThreadPool::kPiecesPerThread : 1));
   for (std::size_t r = 0; r < ranges.size(); ++r) {
     ASSERT_LT(ranges[r].first, ranges[r].second);
     if (r + 1 < ranges.size()) {
@@ -47,6 +53,22 @@ TEST(ThreadPool, ManyRapidJobsEachCoverTheirRangeOnce) {
     for (int job = 0; job < 3000; ++job) {
       const std::int64_t n = 1 + job % 37, grain = 1 + job % 5;
       check_job(pool, n, grain);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(ThreadPool, BalancedJobsCoverTheirRangeOnceInPiecesOfAtLeastGrain) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int job = 0; job < 3000; ++job) {
+      const std::int64_t n = 1 + job % 97, grain = 1 + job % 7;
+      check_job(pool, n, grain, true);
+      if (HasFatalFailure()) return;
+    }
+    // Balanced and plain jobs alternate on one pool.
+    for (int job = 0; job < 200; ++job) {
+      check_job(pool, 50 + job, 3, job % 2 == 0);
       if (HasFatalFailure()) return;
     }
   }
