@@ -51,9 +51,9 @@ BlockPlan plan_blocks(const AttentionShape& s, std::int64_t n_tokens) {
   return p;
 }
 
-// Causal blocks of late tokens cost more than early ones, and the pool gives each thread one
-// contiguous range of work items: visiting token blocks as 0, last, 1, last-1, ... makes any
-// contiguous half of the items cost about the same.
+// Causal blocks of late tokens cost more than early ones, and the pool hands out contiguous ranges
+// of work items: visiting token blocks as 0, last, 1, last-1, ... makes ranges of equal length
+// cost about the same.
 std::int64_t zigzag(std::int64_t i, std::int64_t n) { return i % 2 == 0 ? i / 2 : n - 1 - i / 2; }
 
 }  // namespace
@@ -83,7 +83,8 @@ void attention_with(const AttentionKernel& kernel, ThreadPool& pool, const Atten
   const auto scratch_bytes =
       static_cast<std::size_t>(2 * qt_floats + out_floats + tile_floats + score_floats) * sizeof(float);
 
-  pool.parallel_for(plan.token_blocks * blocks_per_token_block, 1, [&](std::int64_t begin, std::int64_t end) {
+  // Balanced: a decode step has only one item per KV head, and an item is a whole block.
+  pool.parallel_for_balanced(plan.token_blocks * blocks_per_token_block, 1, [&](std::int64_t begin, std::int64_t end) {
     auto* scratch = reinterpret_cast<float*>(kernels::thread_scratch(kernels::ScratchSlot::kAttention, scratch_bytes));
     float* qt = scratch;
     AttentionBlock b;
