@@ -102,23 +102,25 @@ struct UnpackedRowBlock {
   __m512i q[4], scale[4];
 };
 
+// Each 32-byte group of qs is loaded once into both halves of a vector (a broadcast load, no
+// shuffle) and one variable shift per 64-bit lane brings the high nibbles of the upper half down:
+// byte i of a quadword shifted right by 4 keeps byte i's high nibble in its low 4 bits.
 template <typename Block>
 UnpackedRowBlock unpack_q45_k_block(const Block& blk, __m128i scales, const __m512i* spread) {
   constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
-  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const __m512i nibble = _mm512_set1_epi8(0x0f);
+  const __m512i halves = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);  // lower half: low nibbles
   const __m512i sc32 = _mm512_cvtepu8_epi32(scales);
   UnpackedRowBlock u;
   for (int g = 0; g < 4; ++g) {
-    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g));
-    __m256i lo = _mm256_and_si256(packed, nibble);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+    const __m512i packed = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * g)));
+    __m512i q = _mm512_and_si512(_mm512_srlv_epi64(packed, halves), nibble);
     if constexpr (kFifthBit) {  // bit 2g of qh[l]: weight 64g + l; bit 2g + 1: weight 64g + 32 + l
-      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
-      const __m256i one = _mm256_set1_epi8(1);
-      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), one), 4));
-      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g + 1), one), 4));
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh)));
+      const __m512i bit = _mm512_set_epi64(2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g, 2 * g, 2 * g, 2 * g);
+      q = _mm512_or_si512(q, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(qh, bit), _mm512_set1_epi8(1)), 4));
     }
-    u.q[g] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // weights 64g .. 64g+63
+    u.q[g] = q;  // weights 64g .. 64g+63
     u.scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
   }
   return u;
