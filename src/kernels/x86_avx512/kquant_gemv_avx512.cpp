@@ -35,24 +35,25 @@ namespace {
 float half_to_float(std::uint16_t h) { return _cvtsh_ss(h); }
 
 // Q4_K's 12 packed bytes to eight 6-bit scales (bytes 0-7 of .scales) and eight 6-bit mins
-// (bytes 0-7 of .mins), layout in blocks.h. Built in registers: bytes stored 4 at a time and
-// reloaded as one vector would stall on store forwarding in every super-block.
+// (bytes 0-7 of .mins), layout in blocks.h. With a, b, c the three 32-bit words:
+//   scales = [a & 0x3f.., (c & 0x0f..) | (a >> 6 & 0x03..) << 4]
+//   mins   = [b & 0x3f.., (c >> 4 & 0x0f..) | (b >> 6 & 0x03..) << 4]
+// computed as the four words of one vector. The 16-byte load reads 4 bytes past the scales,
+// still inside the block (qh or qs follow).
 struct ScalesAndMins {
   __m128i scales;
   __m128i mins;
 };
 
-ScalesAndMins unpack_q4_k_scales(const std::uint8_t* packed) {
-  std::uint32_t a, b, c;
-  std::memcpy(&a, packed, 4);
-  std::memcpy(&b, packed + 4, 4);
-  std::memcpy(&c, packed + 8, 4);
-  const std::uint32_t s_lo = a & 0x3f3f3f3fu;
-  const std::uint32_t m_lo = b & 0x3f3f3f3fu;
-  const std::uint32_t s_hi = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
-  const std::uint32_t m_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
-  return {_mm_set_epi32(0, 0, static_cast<int>(s_hi), static_cast<int>(s_lo)),
-          _mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo))};
+inline ScalesAndMins unpack_q4_k_scales(const std::uint8_t* packed) {
+  const __m128i abc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+  const __m128i acbc = _mm_shuffle_epi32(abc, _MM_SHUFFLE(2, 1, 2, 0));  // [a, c, b, c]
+  const __m128i xaxb = _mm_shuffle_epi32(abc, _MM_SHUFFLE(1, 1, 0, 0));  // [., a, ., b]
+  const __m128i low = _mm_and_si128(_mm_srlv_epi32(acbc, _mm_set_epi32(4, 0, 0, 0)),
+                                    _mm_set_epi32(0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f));
+  const __m128i top = _mm_and_si128(_mm_srli_epi32(xaxb, 2), _mm_set_epi32(0x30303030, 0, 0x30303030, 0));
+  const __m128i words = _mm_or_si128(low, top);  // [scales lo, scales hi, mins lo, mins hi]
+  return {words, _mm_unpackhi_epi64(words, words)};
 }
 
 // Permutation indices: lane l takes entry first + l / lanes_per_entry (the scales of one
