@@ -20,6 +20,7 @@
 #endif
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -94,7 +95,7 @@ float fma_scalar(float a, float b, float acc) { return __builtin_fmaf(a, b, acc)
 struct BlockTerms {
   __m512i sums = _mm512_setzero_si512();
   __m512i bsum_term = _mm512_setzero_si512();
-  float d = 0.0f, dmin = 0.0f;  // block scale x token scale (Q6_K: dmin unused)
+  __m128 factors = _mm_setzero_ps();  // [d dx, dmin dx, 0, 0]: block scales x token scale (Q6_K: d dx only)
 };
 
 // The super-block's weights as unsigned bytes (four vectors of 64) and the sub-block scale of
@@ -168,14 +169,16 @@ __attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const B
   const ScalesAndMins sm = unpack_q4_k_scales(blk.scales);
   const UnpackedRowBlock u = unpack_q45_k_block(blk, sm.scales, spread);
   const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm.mins, sm.mins));  // each min twice
-  const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
+  static_assert(offsetof(Block, dmin) == offsetof(Block, d) + 2, "d and dmin are read as one word");
+  std::uint32_t d_dmin;  // the two adjacent fp16 fields, converted together
+  std::memcpy(&d_dmin, reinterpret_cast<const std::uint8_t*>(&blk) + offsetof(Block, d), sizeof d_dmin);
+  const __m128 scales = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)));
   for (int t = 0; t < NT; ++t) {
     const BlockQ8_K& a = x[t][b];
     terms[t].sums = scaled_sums(u, a);
     terms[t].bsum_term = _mm512_zextsi256_si512(
         _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))));
-    terms[t].d = d * a.d;
-    terms[t].dmin = dmin * a.d;
+    terms[t].factors = _mm_mul_ps(scales, _mm_set1_ps(a.d));
   }
 }
 
@@ -195,7 +198,7 @@ void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks,
   const auto fold = [](__m128i tot, const BlockTerms& first, const BlockTerms& second, bool pair, float acc)
                         __attribute__((always_inline)) {
     const __m128 totals = _mm_cvtepi32_ps(tot);
-    const __m128 factors = _mm_set_ps(second.dmin, second.d, first.dmin, first.d);
+    const __m128 factors = _mm_movelh_ps(first.factors, second.factors);
     const __m128 mins = _mm_movehdup_ps(_mm_mul_ps(totals, factors));
     const __m128 blocks = _mm_fmsub_ps(totals, factors, mins);
     acc += _mm_cvtss_f32(blocks);
@@ -235,7 +238,7 @@ __attribute__((always_inline)) inline void q6_k_terms(const BlockQ6_K& blk, cons
     // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
     terms[t].bsum_term = _mm512_zextsi256_si512(
         _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 5));
-    terms[t].d = d * a.d;
+    terms[t].factors = _mm_set_ss(d * a.d);
   }
 }
 
@@ -251,8 +254,8 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
   const auto fold = [](__m128i tot, const BlockTerms& first, const BlockTerms& second, bool pair, float acc)
                         __attribute__((always_inline)) {
     const __m128 s = _mm_cvtepi32_ps(_mm_sub_epi32(tot, _mm_srli_epi64(tot, 32)));
-    acc = fma_scalar(_mm_cvtss_f32(s), first.d, acc);
-    if (pair) acc = fma_scalar(_mm_cvtss_f32(_mm_movehl_ps(s, s)), second.d, acc);
+    acc = fma_scalar(_mm_cvtss_f32(s), _mm_cvtss_f32(first.factors), acc);
+    if (pair) acc = fma_scalar(_mm_cvtss_f32(_mm_movehl_ps(s, s)), _mm_cvtss_f32(second.factors), acc);
     return acc;
   };
   row_in_block_pairs<NT>(w, n_blocks, terms, fold, out);
