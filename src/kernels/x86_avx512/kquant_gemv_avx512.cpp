@@ -67,8 +67,10 @@ __m512i spread_index(int first, int lanes_per_entry) {
 
 // Decode streams each weight row once, so DRAM latency, not arithmetic, is what a row waits for
 // unless enough cache lines are in flight: ask for the super-block kPrefetchBlocks ahead (past a
-// row's end that is the next row, which is next in memory; prefetches never fault).
-constexpr std::int64_t kPrefetchBlocks = 16;
+// row's end that is the next row, which is next in memory; prefetches never fault). 32 blocks
+// (4.5-6.6 KiB) measured ~7% faster whole-model decode than 16 now that the rows do less work per
+// block; 64 was no better.
+constexpr std::int64_t kPrefetchBlocks = 32;
 
 template <typename Block>
 void prefetch_block(const Block* blk) {
