@@ -45,7 +45,8 @@ class ThreadPool {
   // The same, but [0, n) is cut into about kPiecesPerThread pieces per thread (each at least
   // `grain` long) that threads claim as they finish: a thread slowed by other work on its core
   // takes fewer. A thread may get several ranges, so per-range setup costs more; for work whose
-  // ranges are independent and cheap to start (the decode-step matmuls).
+  // ranges are independent and cheap to start (decode-step matmuls, attention). The call still
+  // returns only when every thread has checked in.
   static constexpr int kPiecesPerThread = 4;
   void parallel_for_balanced(std::int64_t n, std::int64_t grain, const RangeFn& fn);
 
