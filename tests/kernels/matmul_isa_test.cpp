@@ -114,10 +114,14 @@ TEST(MatmulKernels, ResultsDoNotDependOnHowTokensAreBatched) {
     for (DType type : kAllComputeTypes) {
       const MatmulKernel k = select_matmul_kernel(type, isa);
       if (k.rows == nullptr || k.isa == Isa::kRef || k.isa != isa) continue;
-      // Float types: rows ending inside a vector and on a vector boundary. Block types: an odd
-      // number of blocks (pairs in some kernels) and more blocks than one prompt-tile chunk.
-      const bool is_float = layout(type).block_size == 1;
-      for (std::int64_t n_in : is_float ? std::vector<std::int64_t>{300, 256} : std::vector<std::int64_t>{1280}) {
+      // Float types: rows ending inside a vector and on a vector boundary. Block types: more
+      // blocks than one 32-block chunk, and odd block counts (some kernels take blocks in pairs):
+      // 5 K-quant super-blocks; 40, 33 and 25 legacy blocks.
+      const std::int64_t block = layout(type).block_size;
+      const std::vector<std::int64_t> sizes = block == 1    ? std::vector<std::int64_t>{300, 256}
+                                              : block == 32 ? std::vector<std::int64_t>{1280, 1056, 800}
+                                                            : std::vector<std::int64_t>{1280};
+      for (std::int64_t n_in : sizes) {
         const std::int64_t n_out = 70, n_tokens = 45;
         SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)) + " n_in=" + std::to_string(n_in));
         const auto w = random_values(n_in * n_out, 5);
@@ -129,9 +133,10 @@ TEST(MatmulKernels, ResultsDoNotDependOnHowTokensAreBatched) {
 
         std::vector<float> whole(n_tokens * n_out), split(n_tokens * n_out), alone(n_tokens * n_out);
         matmul_with(k, two, m, x.data(), n_tokens, whole.data());
-        // Chunks of 3 (decode-sized), 7 (short) and 35 tokens (prompt-sized).
+        // Chunks of 2, 1 and 3 tokens (decode-sized; some kernels have paths for 1 and 2), 7 (short)
+        // and 32 tokens (prompt-sized).
         std::int64_t t0 = 0;
-        for (std::int64_t chunk : {3, 7, 35}) {
+        for (std::int64_t chunk : {2, 1, 3, 7, 32}) {
           matmul_with(k, one, m, x.data() + t0 * n_in, chunk, split.data() + t0 * n_out);
           t0 += chunk;
         }

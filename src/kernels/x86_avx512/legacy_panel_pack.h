@@ -47,8 +47,6 @@ inline std::int32_t load_i32(const void* p) {
   return v;
 }
 
-// Repacks blocks [b0, b0 + n_blocks) of 16 rows starting at `rows` (rows beyond n_valid repeat
-// the last valid one) into codes [n_blocks][8][16 lanes][4 bytes], scales and mins [n_blocks][16].
 // 16 bytes at the same offset of 16 rows, transposed: q[k] lane r = bytes 4k..4k+3 of row r.
 // Inserts put rows p, p+4, p+8, p+12 in the four 128-bit lanes of z[p]; a 4x4 dword transpose
 // inside each 128-bit lane (unpack 32, then 64) then leaves row 4j+i in dword lane 4j+i.
@@ -71,73 +69,109 @@ inline void transpose_16x4(const std::uint8_t* const* rows, std::int64_t offset,
 
 enum class PanelCodes { kUnsigned, kSigned };
 
+// Where a panel of 16 rows is read from: row r's bytes start at rows[r] (rows beyond n_valid
+// repeat the last valid one), and `index` holds the same offsets from row 0 for gathers.
+struct PanelRows {
+  const std::uint8_t* first;
+  const std::uint8_t* row[kPanelRows];
+  __m512i index;
+  std::uint64_t row_bytes;
+  std::int64_t nb_total;
+
+  PanelRows(const std::uint8_t* rows, std::uint64_t bytes_per_row, int n_valid, std::int64_t nb)
+      : first(rows), row_bytes(bytes_per_row), nb_total(nb) {
+    alignas(64) std::int32_t offsets[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      offsets[r] = static_cast<std::int32_t>(static_cast<std::uint64_t>(r < n_valid ? r : n_valid - 1) * row_bytes);
+      row[r] = rows + offsets[r];
+    }
+    index = _mm512_load_si512(offsets);
+  }
+
+  // The fp16 field at `field` (an address in row 0) of every row, as floats. The 4-byte gather
+  // reads 2 bytes past the field, which are still inside its block.
+  __m512 gather_halves(const std::uint8_t* field) const {
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(index, field, 1)));
+  }
+
+  // The next panel's 16 rows are one contiguous range: fetch it sequentially while this one is
+  // multiplied, a share per block, so decode keeps many cache-line reads in flight in DRAM order.
+  // (Past the matrix end this touches memory that is never used; prefetches never fault.)
+  // always_inline: GCC's pure/const analysis counts a prefetch as no effect, so a call left out
+  // of line to a function that only prefetches is deleted as dead code.
+  __attribute__((always_inline)) void prefetch_next_panel_share(std::int64_t block) const {
+    const std::uint64_t share = kPanelRows * row_bytes / static_cast<std::uint64_t>(nb_total);
+    const std::uint8_t* ahead = first + kPanelRows * row_bytes + static_cast<std::uint64_t>(block) * share;
+    for (std::uint64_t off = 0; off < share + 63; off += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + off), _MM_HINT_T1);
+  }
+};
+
+// Block b of the panel's 16 rows in registers: q[k] lane r = weights 4k..4k+3 of row r (codes as
+// kCodes says), d / m lane r = the row's scale / min (m only for types with a min).
+struct PanelBlock {
+  __m512i q[8];
+  __m512 d, m;
+};
+
+template <class L, PanelCodes kCodes = PanelCodes::kUnsigned>
+inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& out) {
+  const std::uint8_t* blk = rows.first + b * L::kBytes;
+  out.d = rows.gather_halves(blk);
+  if constexpr (L::kMin >= 0) out.m = rows.gather_halves(blk + L::kMin);
+  if constexpr (!L::kNibbles) {
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    const std::int64_t at = b * L::kBytes + L::kQs;
+    transpose_16x4(rows.row, at, out.q);
+    transpose_16x4(rows.row, at + 16, out.q + 4);
+    if constexpr (kCodes == PanelCodes::kUnsigned) {
+      for (int k = 0; k < 8; ++k) out.q[k] = _mm512_xor_si512(out.q[k], flip);
+    }
+  } else {
+    const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+    __m512i high_bits = _mm512_setzero_si512();
+    if constexpr (L::kQh >= 0) high_bits = _mm512_i32gather_epi32(rows.index, blk + L::kQh, 1);
+    __m512i packed[4];
+    transpose_16x4(rows.row, b * L::kBytes + L::kQs, packed);
+    for (int k = 0; k < 4; ++k) {
+      // Byte i of qs holds weight i (low nibble) and weight i + 16 (high nibble).
+      const __m512i q = packed[k];
+      __m512i lo = _mm512_and_si512(q, low_nibbles);
+      __m512i hi = _mm512_and_si512(_mm512_srli_epi32(q, 4), low_nibbles);
+      if constexpr (L::kQh >= 0) {
+        // Fifth bits of weights 4k..4k+3 (bits 4k.. of qh) and 4k+16..: spread 4 bits into the
+        // bit 4 of 4 bytes. Multiplying by 1 + 2^7 + 2^14 + 2^21 moves bit i to bit 8i
+        // (copies do not overlap, so no carries); the mask keeps those.
+        const __m512i spread = _mm512_set1_epi32(0x00204081);
+        const __m512i pick = _mm512_set1_epi32(0x01010101);
+        const __m512i bits_lo = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k), _mm512_set1_epi32(0xF));
+        const __m512i bits_hi = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k + 16), _mm512_set1_epi32(0xF));
+        lo = _mm512_or_si512(lo, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_lo, spread), pick), 4));
+        hi = _mm512_or_si512(hi, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_hi, spread), pick), 4));
+      }
+      if constexpr (kCodes == PanelCodes::kSigned) {
+        lo = _mm512_sub_epi8(lo, _mm512_set1_epi8(L::kOffset));
+        hi = _mm512_sub_epi8(hi, _mm512_set1_epi8(L::kOffset));
+      }
+      out.q[k] = lo;
+      out.q[k + 4] = hi;
+    }
+  }
+}
+
+// Repacks blocks [b0, b0 + n_blocks) of 16 rows starting at `rows` (rows beyond n_valid repeat
+// the last valid one) into codes [n_blocks][8][16 lanes][4 bytes], scales and mins [n_blocks][16].
 template <class L, PanelCodes kCodes = PanelCodes::kUnsigned>
 void pack_panel(const std::uint8_t* rows, std::uint64_t row_bytes, int n_valid, std::int64_t nb_total, std::int64_t b0, int n_blocks,
                 std::uint8_t* codes, float* scales, float* mins) {
-  alignas(64) std::int32_t offsets[kPanelRows];
-  for (int r = 0; r < kPanelRows; ++r) {
-    offsets[r] = static_cast<std::int32_t>(static_cast<std::uint64_t>(r < n_valid ? r : n_valid - 1) * row_bytes);
-  }
-  const __m512i index = _mm512_load_si512(offsets);
-  const std::uint8_t* row_ptr[kPanelRows];
-  for (int r = 0; r < kPanelRows; ++r) row_ptr[r] = rows + offsets[r];
-  const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+  const PanelRows panel(rows, row_bytes, n_valid, nb_total);
   for (int j = 0; j < n_blocks; ++j) {
-    const std::uint8_t* blk = rows + (b0 + j) * L::kBytes;
-    // The next panel's 16 rows are one contiguous range: fetch it sequentially while this one is
-    // packed, a share per block, so decode keeps many cache-line reads in flight in DRAM order.
-    // (Past the matrix end this touches memory that is never used; prefetches never fault.)
-    {
-      const std::uint64_t share = kPanelRows * row_bytes / static_cast<std::uint64_t>(nb_total);
-      const std::uint8_t* ahead = rows + kPanelRows * row_bytes + static_cast<std::uint64_t>(b0 + j) * share;
-      for (std::uint64_t off = 0; off < share + 63; off += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + off), _MM_HINT_T1);
-    }
-    // 4-byte gathers of 2-byte fp16 fields read 2 bytes more, still inside the block.
-    const __m512i d = _mm512_i32gather_epi32(index, blk, 1);
-    _mm512_store_ps(scales + j * kPanelRows, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
-    if constexpr (L::kMin >= 0) {
-      const __m512i m = _mm512_i32gather_epi32(index, blk + L::kMin, 1);
-      _mm512_store_ps(mins + j * kPanelRows, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(m)));
-    }
+    panel.prefetch_next_panel_share(b0 + j);
+    PanelBlock block;
+    load_panel_block<L, kCodes>(panel, b0 + j, block);
+    _mm512_store_ps(scales + j * kPanelRows, block.d);
+    if constexpr (L::kMin >= 0) _mm512_store_ps(mins + j * kPanelRows, block.m);
     std::uint8_t* out = codes + j * 8 * 64;
-    if constexpr (!L::kNibbles) {
-      const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-      const std::int64_t at = (b0 + j) * L::kBytes + L::kQs;
-      __m512i q[8];
-      transpose_16x4(row_ptr, at, q);
-      transpose_16x4(row_ptr, at + 16, q + 4);
-      for (int k = 0; k < 8; ++k) {
-        _mm512_store_si512(out + k * 64, kCodes == PanelCodes::kSigned ? q[k] : _mm512_xor_si512(q[k], flip));
-      }
-    } else {
-      __m512i high_bits = _mm512_setzero_si512();
-      if constexpr (L::kQh >= 0) high_bits = _mm512_i32gather_epi32(index, blk + L::kQh, 1);
-      __m512i packed[4];
-      transpose_16x4(row_ptr, (b0 + j) * L::kBytes + L::kQs, packed);
-      for (int k = 0; k < 4; ++k) {
-        // Byte i of qs holds weight i (low nibble) and weight i + 16 (high nibble).
-        const __m512i q = packed[k];
-        __m512i lo = _mm512_and_si512(q, low_nibbles);
-        __m512i hi = _mm512_and_si512(_mm512_srli_epi32(q, 4), low_nibbles);
-        if constexpr (L::kQh >= 0) {
-          // Fifth bits of weights 4k..4k+3 (bits 4k.. of qh) and 4k+16..: spread 4 bits into the
-          // bit 4 of 4 bytes. Multiplying by 1 + 2^7 + 2^14 + 2^21 moves bit i to bit 8i
-          // (copies do not overlap, so no carries); the mask keeps those.
-          const __m512i spread = _mm512_set1_epi32(0x00204081);
-          const __m512i pick = _mm512_set1_epi32(0x01010101);
-          const __m512i bits_lo = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k), _mm512_set1_epi32(0xF));
-          const __m512i bits_hi = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k + 16), _mm512_set1_epi32(0xF));
-          lo = _mm512_or_si512(lo, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_lo, spread), pick), 4));
-          hi = _mm512_or_si512(hi, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_hi, spread), pick), 4));
-        }
-        if constexpr (kCodes == PanelCodes::kSigned) {
-          lo = _mm512_sub_epi8(lo, _mm512_set1_epi8(L::kOffset));
-          hi = _mm512_sub_epi8(hi, _mm512_set1_epi8(L::kOffset));
-        }
-        _mm512_store_si512(out + k * 64, lo);
-        _mm512_store_si512(out + (k + 4) * 64, hi);
-      }
-    }
+    for (int k = 0; k < 8; ++k) _mm512_store_si512(out + k * 64, block.q[k]);
   }
 }
 

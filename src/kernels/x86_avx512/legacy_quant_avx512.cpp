@@ -7,8 +7,8 @@
 // are broadcast 4 bytes at a time, so one vpdpbusd does 4 multiply-adds for each of 16 rows and
 // the 8 of them give the 16 rows' exact int32 block dot products with no horizontal sums. The
 // panel (<= 32 KiB) stays in L1 and is reused by every token, so for prefill the repacking is
-// amortised over hundreds of tokens; for decode it costs a few instructions per 32 weights,
-// well under the time the weights take to arrive from memory.
+// amortised over hundreds of tokens. Decode (one or two tokens) takes the paths of
+// legacy_decode_avx512.inc instead, which give the same int32 block sums and float additions.
 //
 // Signedness (vpdpbusd multiplies unsigned by signed bytes): every type is stored as an unsigned
 // code u = q + c with a per-type offset c (Q8_0: int8 q xor 0x80, i.e. c = 128; Q4_0: c = 8 on
@@ -90,40 +90,51 @@ GroupedActivations group_activations(const std::uint8_t* x, std::uint64_t x_row_
   return g;
 }
 
-// Rows of one 16-row panel chunk times T tokens of one group: acc[t] (16 floats) += ...
+// One block of 16 rows (w[k] lane r = unsigned codes 4k..4k+3 of row r, dw / mw = the rows'
+// scales / mins) times T tokens of one group: acc[t] (16 floats) += ...
+template <int T, bool kHasMin>
+inline void multiply_block(const __m512i* w, __m512 dw, __m512 mw, const std::int8_t* act,
+                           const ActivationBlockInfo* info, __m512* acc) {
+  // Token-interleaved order: consecutive vpdpbusd are independent, so the 5-cycle latency of
+  // each token's chain of 8 is hidden without relying on a deep out-of-order window.
+  __m512i sum[T];
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) sum[t] = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(info[t].start);
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      sum[t] = _mm512_dpbusd_epi32(sum[t], w[k], _mm512_set1_epi32(load_i32(act + t * kQK + 4 * k)));
+    }
+  }
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    const __m512 d = _mm512_set1_ps(info[t].d);
+    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, d), acc[t]);
+    if constexpr (kHasMin) {
+      acc[t] = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(info[t].start))), acc[t]);
+    }
+  }
+}
+
+// Rows of one repacked 16-row panel chunk times T tokens of one group.
 template <int T, bool kHasMin>
 inline void panel_tile(const std::uint8_t* codes, const float* scales, const float* mins, int n_blocks,
                        const std::int8_t* act, const ActivationBlockInfo* info, __m512* acc) {
   for (int j = 0; j < n_blocks; ++j, act += kTileTokens * kQK, info += kTileTokens) {
     const std::uint8_t* c = codes + j * 8 * 64;
-    const __m512i w0 = _mm512_load_si512(c + 0 * 64), w1 = _mm512_load_si512(c + 1 * 64);
-    const __m512i w2 = _mm512_load_si512(c + 2 * 64), w3 = _mm512_load_si512(c + 3 * 64);
-    const __m512i w4 = _mm512_load_si512(c + 4 * 64), w5 = _mm512_load_si512(c + 5 * 64);
-    const __m512i w6 = _mm512_load_si512(c + 6 * 64), w7 = _mm512_load_si512(c + 7 * 64);
-    const __m512 dw = _mm512_load_ps(scales + j * kPanelRows);
-    // Token-interleaved order: consecutive vpdpbusd are independent, so the 5-cycle latency of
-    // each token's chain of 8 is hidden without relying on a deep out-of-order window.
-    __m512i sum[T];
+    __m512i w[8];
 #pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) sum[t] = kHasMin ? _mm512_setzero_si512() : _mm512_set1_epi32(info[t].start);
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; ++k) {
-      const __m512i wk = k == 0 ? w0 : k == 1 ? w1 : k == 2 ? w2 : k == 3 ? w3 : k == 4 ? w4 : k == 5 ? w5 : k == 6 ? w6 : w7;
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        sum[t] = _mm512_dpbusd_epi32(sum[t], wk, _mm512_set1_epi32(load_i32(act + t * kQK + 4 * k)));
-      }
-    }
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) {
-      const __m512 d = _mm512_set1_ps(info[t].d);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, d), acc[t]);
-      if constexpr (kHasMin) {
-        const __m512 mw = _mm512_load_ps(mins + j * kPanelRows);
-        acc[t] = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(info[t].start))), acc[t]);
-      }
-    }
+    for (int k = 0; k < 8; ++k) w[k] = _mm512_load_si512(c + k * 64);
+    const __m512 mw = kHasMin ? _mm512_load_ps(mins + j * kPanelRows) : _mm512_setzero_ps();
+    multiply_block<T, kHasMin>(w, _mm512_load_ps(scales + j * kPanelRows), mw, act, info, acc);
   }
+}
+
+// Adds chunk sums to y (or stores the first chunk): the same float additions for every path.
+inline void add_chunk(float* out, __mmask16 lanes, bool first_chunk, __m512 acc) {
+  const __m512 prev = first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(lanes, out);
+  _mm512_mask_storeu_ps(out, lanes, _mm512_add_ps(prev, acc));
 }
 
 struct PanelJob {
@@ -147,11 +158,7 @@ void run_tokens(const PanelJob& job, std::int64_t t0) {
   const std::int64_t slot = job.act->group_block(t0, job.b0);
   panel_tile<T, kHasMin>(job.codes, job.scales, job.mins, job.n_blocks, job.act->codes + slot * kQK,
                          job.act->info + slot, acc);
-  for (int t = 0; t < T; ++t) {
-    float* out = job.y + (t0 + t) * job.y_stride;
-    const __m512 prev = job.first_chunk ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(job.lanes, out);
-    _mm512_mask_storeu_ps(out, job.lanes, _mm512_add_ps(prev, acc[t]));
-  }
+  for (int t = 0; t < T; ++t) add_chunk(job.y + (t0 + t) * job.y_stride, job.lanes, job.first_chunk, acc[t]);
 }
 
 template <bool kHasMin>
@@ -170,14 +177,24 @@ void run_all_tokens(const PanelJob& job, std::int64_t n_tokens) {
   }
 }
 
+#include "kernels/x86_avx512/legacy_decode_avx512.inc"
+
 template <class L>
 void matmul_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                  float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   constexpr bool kHasMin = L::kMin >= 0;
   const std::int64_t nb = w.n_in / kQK;
   const GroupedActivations act = group_activations(x, x_row_bytes, n_tokens, nb, L::kOffset, kHasMin);
-
   const int chunk = static_cast<int>(nb < kChunkBlocks ? nb : kChunkBlocks);
+  if constexpr (L::kMin < 0 && L::kQh < 0) {
+    if (n_tokens == 1) return decode_rows<L>(w, act, nb, chunk, y, row_begin, row_end);
+  }
+  switch (n_tokens) {
+    case 1: return fused_rows<L, 1>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 2: return fused_rows<L, 2>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    default: break;
+  }
+
   std::uint8_t* panel = thread_scratch(ScratchSlot::kPanel, static_cast<std::size_t>(chunk) * (8 * 64 + 2 * 64));
   std::uint8_t* codes = panel;
   float* scales = reinterpret_cast<float*>(panel + chunk * 8 * 64);
