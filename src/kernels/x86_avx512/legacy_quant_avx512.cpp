@@ -186,14 +186,8 @@ void matmul_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   const std::int64_t nb = w.n_in / kQK;
   const GroupedActivations act = group_activations(x, x_row_bytes, n_tokens, nb, L::kOffset, kHasMin);
   const int chunk = static_cast<int>(nb < kChunkBlocks ? nb : kChunkBlocks);
-  if constexpr (L::kMin < 0 && L::kQh < 0) {
-    if (n_tokens == 1) return decode_rows<L>(w, act, nb, chunk, y, row_begin, row_end);
-  }
-  switch (n_tokens) {
-    case 1: return fused_rows<L, 1>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
-    case 2: return fused_rows<L, 2>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
-    default: break;
-  }
+  if (n_tokens == 1) return decode_rows<L>(w, act, nb, chunk, y, row_begin, row_end);
+  if (n_tokens == 2) return fused_rows<L, 2>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
 
   std::uint8_t* panel = thread_scratch(ScratchSlot::kPanel, static_cast<std::size_t>(chunk) * (8 * 64 + 2 * 64));
   std::uint8_t* codes = panel;
