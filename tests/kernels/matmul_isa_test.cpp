@@ -88,6 +88,13 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
         check_kernel(k, type, 256, 64, n_tokens, pool);  // single-block rows (tiny models)
         check_kernel(k, type, 768, 35, n_tokens, pool);
       }
+      if (layout(type).block_size == 32) {
+        // Odd block counts (decode kernels take blocks in pairs): one block, and 25 blocks.
+        for (std::int64_t n_tokens : {1, 2, 3}) {
+          check_kernel(k, type, 32, 21, n_tokens, pool);
+          check_kernel(k, type, 800, 35, n_tokens, pool);
+        }
+      }
       if (layout(type).block_size == 1) {
         // Rows that end inside a vector (masked tails of the float-type kernels).
         check_kernel(k, type, 200, 9, 7, pool);

@@ -117,7 +117,11 @@ template <class L, PanelCodes kCodes = PanelCodes::kUnsigned>
 inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& out) {
   const std::uint8_t* blk = rows.first + b * L::kBytes;
   out.d = rows.gather_halves(blk);
-  if constexpr (L::kMin >= 0) out.m = rows.gather_halves(blk + L::kMin);
+  if constexpr (L::kMin >= 0) {
+    out.m = rows.gather_halves(blk + L::kMin);
+  } else {
+    out.m = _mm512_setzero_ps();  // unused, but passed on by value
+  }
   if constexpr (!L::kNibbles) {
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
     const std::int64_t at = b * L::kBytes + L::kQs;
