@@ -90,6 +90,17 @@ GroupedActivations group_activations(const std::uint8_t* x, std::uint64_t x_row_
   return g;
 }
 
+// The float steps after one block's exact int32 sums (lane r = row r; the -c * sum(a) start
+// included for types without a min): acc + sum * (dw d) [+ mw * (d sum(a))]. Every path of this
+// file ends a block here, which is what keeps results independent of the path.
+template <bool kHasMin>
+inline __m512 add_block_sum(__m512i sum, __m512 dw, __m512 mw, const ActivationBlockInfo& info, __m512 acc) {
+  const __m512 d = _mm512_set1_ps(info.d);
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, d), acc);
+  if constexpr (kHasMin) acc = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(info.start))), acc);
+  return acc;
+}
+
 // One block of 16 rows (w[k] lane r = unsigned codes 4k..4k+3 of row r, dw / mw = the rows'
 // scales / mins) times T tokens of one group: acc[t] (16 floats) += ...
 template <int T, bool kHasMin>
@@ -108,13 +119,7 @@ inline void multiply_block(const __m512i* w, __m512 dw, __m512 mw, const std::in
     }
   }
 #pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) {
-    const __m512 d = _mm512_set1_ps(info[t].d);
-    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(dw, d), acc[t]);
-    if constexpr (kHasMin) {
-      acc[t] = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(info[t].start))), acc[t]);
-    }
-  }
+  for (int t = 0; t < T; ++t) acc[t] = add_block_sum<kHasMin>(sum[t], dw, mw, info[t], acc[t]);
 }
 
 // Rows of one repacked 16-row panel chunk times T tokens of one group.
