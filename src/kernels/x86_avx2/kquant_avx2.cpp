@@ -5,6 +5,7 @@
 // come from the Q8_K block sums.
 //
 // Compiled with AVX2/FMA/F16C flags: no inline functions of shared headers (see kernel_sets.h).
+// The short fixed loops carry `#pragma GCC unroll` so that their vectors can stay in registers.
 
 #include <immintrin.h>
 
@@ -67,17 +68,21 @@ void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
     alignas(16) std::uint8_t sc[16];
     const __m128i mn8 = unpack_q4_k_scales(blk.scales, sc);
     __m256i q[8], scale[8];  // 32 weights of sub-block j, its scale in every int16
+#pragma GCC unroll 8
     for (int g = 0; g < 4; ++g) {
       const __m256i packed = load256(blk.qs + 32 * g);
       q[2 * g] = _mm256_and_si256(packed, nibble);
       q[2 * g + 1] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
     }
+#pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) scale[j] = _mm256_set1_epi16(sc[j]);
     const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));  // each min twice
     const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
+#pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& a = x[t][b];
       __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 8
       for (int j = 0; j < 8; ++j) {
         const __m256i p = _mm256_maddubs_epi16(q[j], load256(a.qs + 32 * j));
         isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scale[j]));
@@ -100,22 +105,27 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
     prefetch_block(w + b + kPrefetchBlocks);
     const BlockQ6_K& blk = w[b];
     __m256i q[8], scale[8];  // weights 32v .. 32v+31 (sub-blocks 2v, 2v+1) and their scales
+#pragma GCC unroll 8
     for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = load256(blk.ql + 64 * h), ql1 = load256(blk.ql + 64 * h + 32);
       const __m256i qh = load256(blk.qh + 32 * h);
+#pragma GCC unroll 8
       for (int s = 0; s < 4; ++s) {
         const __m256i low = s < 2 ? (s == 0 ? ql0 : ql1) : _mm256_srli_epi16(s == 2 ? ql0 : ql1, 4);
         const __m256i top = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * s), two_bits);
         q[4 * h + s] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_slli_epi16(top, 4));
       }
     }
+#pragma GCC unroll 8
     for (int v = 0; v < 8; ++v)
       scale[v] = _mm256_set_m128i(_mm_set1_epi16(blk.scales[2 * v + 1]), _mm_set1_epi16(blk.scales[2 * v]));
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
     const float d = half_to_float(blk.d);
+#pragma GCC unroll 8
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_K& a = x[t][b];
       __m256i isum = _mm256_setzero_si256();
+#pragma GCC unroll 8
       for (int v = 0; v < 8; ++v) {
         const __m256i p = _mm256_maddubs_epi16(q[v], load256(a.qs + 32 * v));
         isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scale[v]));
