@@ -2,7 +2,8 @@
 // activation conversion and the row split are included, as in the model).
 //
 // Workloads: gemv/<TYPE>/<ISA>/<n_out>x<n_in>/t<threads> (one token: decode; counter
-// "weight_bytes/s" is the weight streaming rate) and gemm/<TYPE>/<ISA>/<n_out>x<n_in>x<tokens>/t<threads>
+// "weight_bytes/s" is the weight streaming rate), gemv2/... (two tokens: two sequences decoding
+// together) and gemm/<TYPE>/<ISA>/<n_out>x<n_in>x<tokens>/t<threads>
 // (prefill; counter "ops/s" counts 2 operations per multiply-add). Levels the CPU lacks are
 // skipped. Times and rates are CPU time of the calling thread (this machine is shared, so wall
 // time is noisy): exact with t1; with t2 the rates count the calling thread's time only. The 8192 x 2048 GEMV weights (8-17 MiB) exceed the L2 caches, so it measures memory;
@@ -80,6 +81,10 @@ const int kRegistered = [] {
         for (std::int64_t n_out : {2048, 8192}) {
           benchmark::RegisterBenchmark(("gemv/" + prefix + std::to_string(n_out) + "x2048" + t).c_str(), run, type, isa,
                                        n_out, 2048, 1, threads);
+        }
+        if (isa != Isa::kRef && threads == 1) {  // two sequences decoding together (server batching)
+          benchmark::RegisterBenchmark(("gemv2/" + prefix + "2048x2048" + t).c_str(), run, type, isa, 2048, 2048, 2,
+                                       threads);
         }
         if (isa != Isa::kRef) {
           benchmark::RegisterBenchmark(("gemm/" + prefix + "2048x2048x512" + t).c_str(), run, type, isa, 2048, 2048,

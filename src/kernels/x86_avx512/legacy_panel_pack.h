@@ -53,6 +53,7 @@ inline std::int32_t load_i32(const void* p) {
 // 12 inserts + 8 shuffles per 16 rows, several times cheaper than four 16-lane gathers.
 inline void transpose_16x4(const std::uint8_t* const* rows, std::int64_t offset, __m512i q[4]) {
   __m512i z[4];
+#pragma GCC unroll 8
   for (int p = 0; p < 4; ++p) {
     __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[p] + offset)));
     v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[p + 4] + offset)), 1);
@@ -128,6 +129,7 @@ inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& 
     transpose_16x4(rows.row, at, out.q);
     transpose_16x4(rows.row, at + 16, out.q + 4);
     if constexpr (kCodes == PanelCodes::kUnsigned) {
+#pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) out.q[k] = _mm512_xor_si512(out.q[k], flip);
     }
   } else {
@@ -136,6 +138,7 @@ inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& 
     if constexpr (L::kQh >= 0) high_bits = _mm512_i32gather_epi32(rows.index, blk + L::kQh, 1);
     __m512i packed[4];
     transpose_16x4(rows.row, b * L::kBytes + L::kQs, packed);
+#pragma GCC unroll 8
     for (int k = 0; k < 4; ++k) {
       // Byte i of qs holds weight i (low nibble) and weight i + 16 (high nibble).
       const __m512i q = packed[k];
