@@ -57,6 +57,15 @@ for type in $TYPES; do
   echo "== $type: tg128@d2048" >&2
   "$AUTARKY" bench -m "$model" -p 0 -n 128 -d 2048 -r "$REPS" "${thread_flags[@]}" --json > "$JSON_DIR/$type-d2048.json"
 done
+# Memory read bandwidth in the same run (bench/memory_bench.cpp): decode's ceiling.
+MICRO=${AUTARKY_BENCH_MICRO:-$(dirname "$AUTARKY")/bench/autarky_bench_micro}
+if [[ -x $MICRO ]]; then
+  echo "== memory read bandwidth" >&2
+  "$MICRO" --benchmark_filter='^memory/' --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_format=json > "$JSON_DIR/memory.json"
+else
+  echo "warning: $MICRO not built (Google Benchmark missing?): no read bandwidth column" >&2
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - start ))
 
@@ -75,6 +84,16 @@ REF = {  # type: (llama.cpp pp512, ik_llama.cpp pp512, llama.cpp tg128, ik_llama
 INT8_PEAK_TPS = 500.0  # issue 5: ~1.2 TOPS int8 (VNNI) for two cores at 2.3 GHz, ~500 tokens/s for 1.1B
 if preset != "llama-1.1b":  # the figures are for the 1.1B model only
     REF, INT8_PEAK_TPS = {}, None
+
+# Median read bandwidth per thread count: plain loads and with a software prefetch ahead.
+read_bw = {}
+mem_path = os.path.join(json_dir, "memory.json")
+if os.path.exists(mem_path):
+    for b in json.load(open(mem_path))["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        kind, threads = b["run_name"].split("/")[1], int(b["run_name"].split("t:")[1].split("/")[0])
+        read_bw.setdefault(threads, {})[kind] = b["bytes/s"]
 
 rows, raw, first = [], [], None
 for t in types:
@@ -108,6 +127,11 @@ lines.append(f"- machine: {first['cpu_info']}, {first['n_cores']} cores; ISA `{f
 lines.append(f"- load average (1/5/15 min) before: {load_before}; after: {load_after} "
              "(anything well above 0 means other work shared the cores: figures are lower bounds)")
 lines.append(f"- `bench/run_bench.sh`, {first['repetitions']} repetitions after a warm-up; run time {elapsed} s")
+bw = read_bw.get(first["n_threads"], {})
+if bw:
+    lines.append(f"- memory read bandwidth, {first['n_threads']} threads, median of 5 (bench/memory_bench.cpp, "
+                 f"same run): {bw.get('read', 0) / 1e9:.1f} GB/s with plain loads, "
+                 f"{bw.get('read_prefetch', 0) / 1e9:.1f} GB/s with a software prefetch ahead")
 lines.append("")
 lines.append("Columns marked * are **the issue's reference figures for this machine type, not measured by us** "
              "(llama.cpp build of Feb 2025, ik_llama.cpp of Aug 2026; their sources are not available here). "
@@ -115,8 +139,8 @@ lines.append("Columns marked * are **the issue's reference figures for this mach
 lines.append("")
 lines.append("| weights | pp512 | llama.cpp pp512* | ik_llama.cpp pp512* | pp512 vs llama.cpp | "
              "% of int8 peak | tg128 | llama.cpp tg128* | ik_llama.cpp tg128* | tg128 vs llama.cpp | "
-             "tg128@d2048 | peak RSS | model file | KV cache | start-up |")
-lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+             "tg128 weight reads | % of read bandwidth | tg128@d2048 | peak RSS | model file | KV cache | start-up |")
+lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for t, tests in rows:
     pp, tg, tgd = tests.get("pp512"), tests.get("tg128"), tests.get("tg128@d2048")
     peak = f"{100 * pp['tokens_per_second'] / INT8_PEAK_TPS:.1f}%" if pp and INT8_PEAK_TPS else "n/a"
@@ -124,8 +148,12 @@ for t, tests in rows:
     size = next(iter(tests.values()))["model_size"] / 2**30
     kv = max(o["kv_cache_bytes"] for o in tests.values()) / 2**20
     startup = pp["load_seconds"] if pp else next(iter(tests.values()))["load_seconds"]
+    reads = tg["tokens_per_second"] * tg["decode_weight_bytes"] if tg else None
+    best_bw = max(bw.values()) if bw else None
+    reads_col = f"{reads / 1e9:.1f} GB/s" if reads else "-"
+    frac_col = f"{100 * reads / best_bw:.0f}%" if reads and best_bw else "n/a"
     lines.append(f"| {t} | {fmt_ts(pp)} | {ref(t, 0)} | {ref(t, 1)} | {ratio(pp, t, 0)} | {peak} | "
-                 f"{fmt_ts(tg)} | {ref(t, 2)} | {ref(t, 3)} | {ratio(tg, t, 2)} | {fmt_ts(tgd)} | "
+                 f"{fmt_ts(tg)} | {ref(t, 2)} | {ref(t, 3)} | {ratio(tg, t, 2)} | {reads_col} | {frac_col} | {fmt_ts(tgd)} | "
                  f"{rss:.2f} GiB | {size:.2f} GiB | {kv:.0f} MiB | {startup:.2f} s |")
 lines.append("")
 lines.append("Matmul kernels used, per weight type in each file:")
@@ -136,7 +164,10 @@ for t, tests in rows:
 lines.append("")
 lines.append(f"% of int8 peak: pp512 tokens/s over the issue's ~500 tokens/s (1.2 TOPS VNNI, 2 cores "
              "at 2.3 GHz). Peak RSS is the process peak after the test (model pages mapped in + KV cache + "
-             "activations; KV cache is that of the depth-2048 run); start-up is mmap + first token, with the file in page cache.")
+             "activations; KV cache is that of the depth-2048 run); start-up is mmap + first token, with the file in page cache. "
+             "tg128 weight reads: tokens/s times the weight bytes a decode step reads (every tensor but the token "
+             "embedding, of which a step reads one row); % of read bandwidth: that over the higher of the two read "
+             "bandwidth figures above (KV cache and activation reads are not counted, so this is a lower bound).")
 open(out, "w").write("\n".join(lines) + "\n")
 json.dump(raw, open(os.path.splitext(out)[0] + ".json", "w"), indent=1)
 print(f"wrote {out}", file=sys.stderr)

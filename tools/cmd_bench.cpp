@@ -50,6 +50,7 @@ struct RunInfo {
   std::string model_type;
   std::uint64_t model_size = 0;
   std::uint64_t model_n_params = 0;
+  std::uint64_t decode_weight_bytes = 0;  // weights one decode step reads (bench::decode_weight_bytes)
   std::map<std::string, std::string> matmul_kernels;  // weight type -> kernel name
   double load_seconds = 0.0;         // mmap + validation + binding
   double first_token_seconds = 0.0;  // one decode from an empty context
@@ -123,6 +124,7 @@ nlohmann::ordered_json result_json(const RunInfo& info, const bench::TestResult&
   j["model_type"] = info.model_type;
   j["model_size"] = info.model_size;
   j["model_n_params"] = info.model_n_params;
+  j["decode_weight_bytes"] = info.decode_weight_bytes;
   j["kv_cache_bytes"] = info.kv_cache_bytes;
   j["peak_rss_bytes"] = peak_rss;
   j["load_seconds"] = info.load_seconds + info.first_token_seconds;
@@ -176,6 +178,7 @@ int run_bench(BenchArgs& a) {
   info.model_type = bench::model_type(model);
   info.model_size = model.file().file_size();
   info.model_n_params = bench::model_n_params(model);
+  info.decode_weight_bytes = bench::decode_weight_bytes(model);
   for (const auto& t : model.file().tensors()) {
     if (t.ne.size() >= 2) info.matmul_kernels[std::string(dtype_name(t.type))] = select_matmul_kernel(t.type).name;
   }

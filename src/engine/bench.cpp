@@ -145,6 +145,16 @@ std::uint64_t model_n_params(const Model& model) {
   return n;
 }
 
+std::uint64_t decode_weight_bytes(const Model& model) {
+  const std::uint8_t* embedding = model.globals().matrix(TensorRole::kTokenEmbd).data;
+  const bool tied = model.output().data == embedding;
+  std::uint64_t n = 0;
+  for (const auto& t : model.file().tensors()) {
+    if (t.data.data() != embedding || tied) n += t.n_bytes;
+  }
+  return n;
+}
+
 namespace {
 
 std::string file_type_name(const Model& model) {

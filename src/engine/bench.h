@@ -84,4 +84,9 @@ std::string cpu_model_name();
 std::string model_type(const Model& model);
 std::uint64_t model_n_params(const Model& model);
 
+// Bytes of weights one decode step reads: every tensor of the file except the token embedding,
+// of which a step reads one row (unless the output projection shares it, as tied models do).
+// tg tokens/s times this is the weight read rate, comparable with memory read bandwidth.
+std::uint64_t decode_weight_bytes(const Model& model);
+
 }  // namespace autarky::bench

@@ -54,6 +54,19 @@ TEST(BenchModelInfo, TypeNamesArchitectureParamsAndFileType) {
   EXPECT_NE(type.find("F32"), std::string::npos) << type;  // the bundled model is all F32
 }
 
+TEST(BenchModelInfo, DecodeWeightBytesLeaveOutTheEmbeddingUnlessTheOutputSharesIt) {
+  const Model m = Model::load(test::bundled_model().string());
+  std::uint64_t all = 0, embedding = 0;
+  bool has_output = false;
+  for (const auto& t : m.file().tensors()) {
+    all += t.n_bytes;
+    if (t.name == "token_embd.weight") embedding = t.n_bytes;
+    if (t.name == "output.weight") has_output = true;
+  }
+  ASSERT_GT(embedding, 0u);
+  EXPECT_EQ(bench::decode_weight_bytes(m), has_output ? all - embedding : all);
+}
+
 TEST(BenchRunner, RunsEveryRepetitionAtDepth) {
   const Model m = Model::load(test::bundled_model().string());
   ThreadPool pool(2);
@@ -88,6 +101,7 @@ TEST(BenchCli, JsonHasOneObjectPerTestWithTheRequiredFields) {
     EXPECT_FALSE(t.at("commit").get<std::string>().empty());
     EXPECT_EQ(t.at("model_type").get<std::string>().rfind("llama", 0), 0u);
     EXPECT_GT(t.at("model_n_params").get<std::uint64_t>(), 0u);
+    EXPECT_GT(t.at("decode_weight_bytes").get<std::uint64_t>(), 0u);
     EXPECT_GT(t.at("peak_rss_bytes").get<std::uint64_t>(), 0u);
     EXPECT_GT(t.at("load_seconds").get<double>(), 0.0);
     EXPECT_GT(t.at("kv_cache_bytes").get<std::uint64_t>(), 0u);
