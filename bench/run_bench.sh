@@ -41,7 +41,21 @@ trap 'rm -rf "$JSON_DIR"' EXIT
 thread_flags=()
 [[ -n $THREADS ]] && thread_flags=(-t "$THREADS")
 
+# Memory read bandwidth in the same run (bench/memory_bench.cpp), decode's ceiling: measured
+# before and after the models, since other work on a shared host changes it.
+MICRO=${AUTARKY_BENCH_MICRO:-$(dirname "$AUTARKY")/bench/autarky_bench_micro}
+measure_memory() {
+  if [[ -x $MICRO ]]; then
+    echo "== memory read bandwidth ($1)" >&2
+    "$MICRO" --benchmark_filter='^memory/' --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+      --benchmark_format=json > "$JSON_DIR/memory-$1.json"
+  else
+    echo "warning: $MICRO not built (Google Benchmark missing?): no read bandwidth column" >&2
+  fi
+}
+
 start=$(date +%s)
+measure_memory before
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for type in $TYPES; do
   model=$CACHE/$PRESET-$type.gguf
@@ -57,15 +71,7 @@ for type in $TYPES; do
   echo "== $type: tg128@d2048" >&2
   "$AUTARKY" bench -m "$model" -p 0 -n 128 -d 2048 -r "$REPS" "${thread_flags[@]}" --json > "$JSON_DIR/$type-d2048.json"
 done
-# Memory read bandwidth in the same run (bench/memory_bench.cpp): decode's ceiling.
-MICRO=${AUTARKY_BENCH_MICRO:-$(dirname "$AUTARKY")/bench/autarky_bench_micro}
-if [[ -x $MICRO ]]; then
-  echo "== memory read bandwidth" >&2
-  "$MICRO" --benchmark_filter='^memory/' --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-    --benchmark_format=json > "$JSON_DIR/memory.json"
-else
-  echo "warning: $MICRO not built (Google Benchmark missing?): no read bandwidth column" >&2
-fi
+measure_memory after
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - start ))
 
@@ -85,15 +91,18 @@ INT8_PEAK_TPS = 500.0  # issue 5: ~1.2 TOPS int8 (VNNI) for two cores at 2.3 GHz
 if preset != "llama-1.1b":  # the figures are for the 1.1B model only
     REF, INT8_PEAK_TPS = {}, None
 
-# Median read bandwidth per thread count: plain loads and with a software prefetch ahead.
+# Median read bandwidth per thread count, before and after the models: plain loads and with a
+# software prefetch ahead. read_bw[threads][kind] = [before, after].
 read_bw = {}
-mem_path = os.path.join(json_dir, "memory.json")
-if os.path.exists(mem_path):
+for when in ("before", "after"):
+    mem_path = os.path.join(json_dir, f"memory-{when}.json")
+    if not os.path.exists(mem_path):
+        continue
     for b in json.load(open(mem_path))["benchmarks"]:
         if b.get("aggregate_name") != "median":
             continue
         kind, threads = b["run_name"].split("/")[1], int(b["run_name"].split("t:")[1].split("/")[0])
-        read_bw.setdefault(threads, {})[kind] = b["bytes/s"]
+        read_bw.setdefault(threads, {}).setdefault(kind, []).append(b["bytes/s"])
 
 rows, raw, first = [], [], None
 for t in types:
@@ -129,9 +138,11 @@ lines.append(f"- load average (1/5/15 min) before: {load_before}; after: {load_a
 lines.append(f"- `bench/run_bench.sh`, {first['repetitions']} repetitions after a warm-up; run time {elapsed} s")
 bw = read_bw.get(first["n_threads"], {})
 if bw:
-    lines.append(f"- memory read bandwidth, {first['n_threads']} threads, median of 5 (bench/memory_bench.cpp, "
-                 f"same run): {bw.get('read', 0) / 1e9:.1f} GB/s with plain loads, "
-                 f"{bw.get('read_prefetch', 0) / 1e9:.1f} GB/s with a software prefetch ahead")
+    def gbs(kind):
+        return " / ".join(f"{v / 1e9:.1f}" for v in bw.get(kind, []))
+    lines.append(f"- memory read bandwidth, {first['n_threads']} threads, medians of 5 before / after the models "
+                 f"(bench/memory_bench.cpp, same run): {gbs('read')} GB/s with plain loads, "
+                 f"{gbs('read_prefetch')} GB/s with a software prefetch ahead")
 lines.append("")
 lines.append("Columns marked * are **the issue's reference figures for this machine type, not measured by us** "
              "(llama.cpp build of Feb 2025, ik_llama.cpp of Aug 2026; their sources are not available here). "
@@ -149,7 +160,7 @@ for t, tests in rows:
     kv = max(o["kv_cache_bytes"] for o in tests.values()) / 2**20
     startup = pp["load_seconds"] if pp else next(iter(tests.values()))["load_seconds"]
     reads = tg["tokens_per_second"] * tg["decode_weight_bytes"] if tg else None
-    best_bw = max(bw.values()) if bw else None
+    best_bw = max(max(v) for v in bw.values()) if bw else None
     reads_col = f"{reads / 1e9:.1f} GB/s" if reads else "-"
     frac_col = f"{100 * reads / best_bw:.0f}%" if reads and best_bw else "n/a"
     lines.append(f"| {t} | {fmt_ts(pp)} | {ref(t, 0)} | {ref(t, 1)} | {ratio(pp, t, 0)} | {peak} | "
@@ -166,8 +177,9 @@ lines.append(f"% of int8 peak: pp512 tokens/s over the issue's ~500 tokens/s (1.
              "at 2.3 GHz). Peak RSS is the process peak after the test (model pages mapped in + KV cache + "
              "activations; KV cache is that of the depth-2048 run); start-up is mmap + first token, with the file in page cache. "
              "tg128 weight reads: tokens/s times the weight bytes a decode step reads (every tensor but the token "
-             "embedding, of which a step reads one row); % of read bandwidth: that over the higher of the two read "
-             "bandwidth figures above (KV cache and activation reads are not counted, so this is a lower bound).")
+             "embedding, of which a step reads one row); % of read bandwidth: that over the highest of the read "
+             "bandwidth figures above (KV cache and activation reads are not counted, so this is a lower bound; "
+             "the host's bandwidth drifts with other work on it, so a figure near or above 100% means \"at the limit\").")
 open(out, "w").write("\n".join(lines) + "\n")
 json.dump(raw, open(os.path.splitext(out)[0] + ".json", "w"), indent=1)
 print(f"wrote {out}", file=sys.stderr)

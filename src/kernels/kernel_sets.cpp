@@ -18,7 +18,7 @@
 namespace autarky::kernel_sets {
 
 namespace {
-// The generic legacy-quant kernels (kernels/legacy_quant_generic.inc) as compiled for one level.
+// The legacy-quant kernels of one level (portable: kernels/legacy_quant_generic.inc; AVX2: its own).
 #define AUTARKY_LEGACY_TABLE(ns, prefix, isa)                                                 \
   static constexpr MatmulKernel kQ8_0{prefix "_q8_0_q8_0", isa, DType::Q8_0, &ns::q8_0_q8_0_rows, 1}; \
   static constexpr MatmulKernel kQ4_0{prefix "_q4_0_q8_0", isa, DType::Q8_0, &ns::q4_0_q8_0_rows, 1}; \

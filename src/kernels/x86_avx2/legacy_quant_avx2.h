@@ -1,7 +1,7 @@
 #pragma once
 // Kernels for the 32-weight block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) against Q8_0
-// activations, compiled with AVX2 + FMA from kernels/legacy_quant_generic.inc;
-// MatmulRowsFn signatures (kernels/matmul.h). Declarations only: also read by baseline code.
+// activations with AVX2 (legacy_quant_avx2.cpp); MatmulRowsFn signatures (kernels/matmul.h).
+// Declarations only: also read by baseline code.
 
 #include <cstdint>
 
