@@ -168,7 +168,6 @@ void row_against_tokens(const std::uint8_t* row, std::int64_t nb, const std::uin
 
 // d_a, sum(a) and d_a * sum(a) of every block of one token's activations (zero past the row's
 // end, up to a whole group).
-template <Legacy T>
 TokenInfo token_info(const std::uint8_t* x, std::int64_t nb, std::int64_t nb_padded, float* mem) {
   auto* sum = reinterpret_cast<std::int32_t*>(mem + nb_padded);
   float* d_sum = mem + 2 * nb_padded;
@@ -201,7 +200,7 @@ void legacy_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   constexpr int kTokenGroup = 8;
   if (n_tokens == 1) {
     // Decode: codes straight from the row, which is read once, in order.
-    const TokenInfo info = token_info<T>(x, nb, nb_padded, info_mem);
+    const TokenInfo info = token_info(x, nb, nb_padded, info_mem);
     for (std::int64_t r = row_begin; r < row_end; ++r) {
       const std::uint8_t* row = w.data + static_cast<std::uint64_t>(r) * w.row_bytes;
       const auto codes = [row](std::int64_t b) __attribute__((always_inline)) {
@@ -215,7 +214,7 @@ void legacy_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   }
   // Several tokens: each row's codes are unpacked once into L1 and reused by every token.
   for (std::int64_t t = 0; t < n_tokens; ++t) {
-    token_info<T>(x + static_cast<std::uint64_t>(t) * x_row_bytes, nb, nb_padded,
+    token_info(x + static_cast<std::uint64_t>(t) * x_row_bytes, nb, nb_padded,
                   info_mem + static_cast<std::size_t>(t) * per_token);
   }
   auto* codes_mem = reinterpret_cast<__m256i*>(
