@@ -56,6 +56,10 @@ class GgufFile {
   std::uint64_t data_offset() const { return data_offset_; }
   std::uint64_t file_size() const { return file_size_; }
 
+  // Takes the pages of `range` (bytes of this file) out of the process when the file is mapped
+  // (MappedFile::drop_pages); does nothing for bytes held elsewhere.
+  void drop_pages(std::span<const std::uint8_t> range) const { mapped_.drop_pages(range); }
+
   const std::vector<GgufKeyValue>& metadata() const { return metadata_; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
 

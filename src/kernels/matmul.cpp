@@ -60,8 +60,10 @@ void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatri
   std::int64_t grain = std::max<std::int64_t>(16, 4096 / std::max<std::int64_t>(w.n_in, 1));
   grain = (grain + m - 1) / m * m;
   const std::int64_t n_tiles = (w.n_out + m - 1) / m;
+  const MatmulRowsFn rows_fn = w.repacked ? kernel.packed_rows : kernel.rows;
+  AUTARKY_ASSERT(rows_fn != nullptr, "kernel {} cannot read repacked {} weights", kernel.name, dtype_name(w.type));
   auto rows = [&](std::int64_t begin, std::int64_t end) {
-    kernel.rows(w, xa, xa_row_bytes, n_tokens, y, w.n_out, begin * m, std::min(end * m, w.n_out));
+    rows_fn(w, xa, xa_row_bytes, n_tokens, y, w.n_out, begin * m, std::min(end * m, w.n_out));
   };
   // A decode step's matmul is bound by memory reads, and a range costs nothing to start: pieces
   // claimed as threads finish keep both cores reading when one is slowed down. Prompt kernels
@@ -71,6 +73,20 @@ void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatri
   } else {
     pool.parallel_for(n_tiles, grain / m, rows);
   }
+}
+
+WeightMatrix repack_weights_into(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, std::uint8_t* out) {
+  AUTARKY_ASSERT(kernel.pack != nullptr && kernel.packed_rows != nullptr && !w.repacked, "kernel {} cannot repack {}",
+                 kernel.name, dtype_name(w.type));
+  const std::int64_t m = std::max<std::int64_t>(kernel.row_multiple, 1);
+  const std::int64_t n_tiles = (w.n_out + m - 1) / m;
+  pool.parallel_for(n_tiles, 1, [&](std::int64_t begin, std::int64_t end) {
+    kernel.pack(w, out, begin * m, std::min(end * m, w.n_out));
+  });
+  WeightMatrix packed = w;
+  packed.data = out;
+  packed.repacked = true;
+  return packed;
 }
 
 void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {

@@ -25,6 +25,8 @@ using MatmulRowsFn = void (*)(const WeightMatrix& w, const std::uint8_t* x, std:
                               std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,
                               std::int64_t row_end);
 
+using MatmulPackFn = void (*)(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end);
+
 struct MatmulKernel {
   std::string_view name;            // "ref" for the scalar reference
   Isa isa = Isa::kRef;
@@ -34,7 +36,24 @@ struct MatmulKernel {
   // Conversion of x to `activation` written for this kernel's instruction set; it must give
   // exactly the bytes of type_traits(activation).from_float_fast (tested). Null: use that one.
   FromFloatFn convert = nullptr;
+  // Load-time repacking, for kernels whose own weight layout saves work on every call (null:
+  // the kernel reads rows as they lie in the file). pack writes rows [row_begin, row_end) of w,
+  // row_begin a multiple of row_multiple, into `out` (packed_bytes(w) bytes, the same for every
+  // range); packed_rows then computes from that copy, marked WeightMatrix::repacked, with
+  // results equal bit for bit to those of rows on the original.
+  MatmulPackFn pack = nullptr;
+  MatmulRowsFn packed_rows = nullptr;
+
+  // Size of w repacked by this kernel: whole micro-kernel tiles of rows.
+  std::uint64_t packed_bytes(const WeightMatrix& w) const {
+    const std::int64_t m = row_multiple > 1 ? row_multiple : 1;
+    return static_cast<std::uint64_t>((w.n_out + m - 1) / m * m) * w.row_bytes;
+  }
 };
+
+// Repacks w with kernel.pack (which it must have) into `out`, of kernel.packed_bytes(w) bytes,
+// splitting the rows across the pool; returns the matrix to compute with (data = out, repacked).
+WeightMatrix repack_weights_into(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, std::uint8_t* out);
 
 // The fastest kernel for weights of `type` at instruction-set level `isa` or below; the scalar
 // reference when no faster one covers the type; rows is null when the type cannot be computed with.

@@ -1,8 +1,14 @@
 #include "model/model.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 #include "base/error.h"
+#include "base/log.h"
+#include "kernels/matmul.h"
+#include "platform/thread_pool.h"
 #include "tensor/type_traits.h"
 
 namespace autarky {
@@ -79,6 +85,7 @@ Model Model::from_file(GgufFile file) { return Model(std::move(file)); }
 Model::Model(GgufFile file) : file_(std::move(file)), config_(load_config(file_)) {
   bind_tensors();
   build_rope_table();
+  repack_weights();
 }
 
 void Model::bind_tensors() {
@@ -105,6 +112,60 @@ void Model::bind_tensors() {
     const int n_bias = l.has(TensorRole::kAttnQBias) + l.has(TensorRole::kAttnKBias) + l.has(TensorRole::kAttnVBias);
     if (n_bias != 0 && n_bias != 3) fail("{}: layer {} has {} of the 3 attention bias tensors", file_.path(), il, n_bias);
   }
+}
+
+namespace {
+// AUTARKY_REPACK=0 (or "off", "false") keeps every weight in the file map, e.g. for processes that
+// should share one page-cache copy of a model.
+bool repack_enabled() {
+  const char* env = std::getenv("AUTARKY_REPACK");
+  if (env == nullptr) return true;
+  return std::strcmp(env, "0") != 0 && std::strcmp(env, "off") != 0 && std::strcmp(env, "false") != 0;
+}
+
+// The roles only matmul reads. The token embedding is read by rows (and may double as the output
+// projection), so it always stays as it is in the file.
+constexpr TensorRole kMatmulRoles[] = {TensorRole::kAttnQ,   TensorRole::kAttnK,  TensorRole::kAttnV,
+                                       TensorRole::kAttnOut, TensorRole::kFfnGate, TensorRole::kFfnUp,
+                                       TensorRole::kFfnDown, TensorRole::kOutput};
+}  // namespace
+
+void Model::repack_weights() {
+  if (!repack_enabled()) return;
+  const auto start = std::chrono::steady_clock::now();
+  // The tensors to repack and where each goes in one allocation (64-byte aligned offsets).
+  struct Job {
+    WeightMatrix* w;
+    MatmulKernel kernel;
+    std::uint64_t offset;
+  };
+  std::vector<Job> jobs;
+  std::uint64_t total = 0;
+  auto plan = [&](TensorSet& set) {
+    for (TensorRole role : kMatmulRoles) {
+      if (!set.has(role)) continue;
+      WeightMatrix& w = set.mutable_matrix(role);
+      const MatmulKernel kernel = select_matmul_kernel(w.type);
+      if (kernel.pack == nullptr || kernel.packed_rows == nullptr) continue;
+      jobs.push_back({&w, kernel, total});
+      total += (kernel.packed_bytes(w) + 63) / 64 * 64;
+    }
+  };
+  plan(globals_);
+  for (TensorSet& layer : layers_) plan(layer);
+  if (jobs.empty()) return;
+
+  repacked_ = AnonymousMemory::allocate(total);
+  ThreadPool pool;
+  for (const Job& job : jobs) {
+    const WeightMatrix source = *job.w;
+    *job.w = repack_weights_into(job.kernel, pool, source, repacked_.data() + job.offset);
+    // Tensor by tensor, so that at most one tensor is held twice at any time.
+    file_.drop_pages({source.data, static_cast<std::size_t>(source.row_bytes * static_cast<std::uint64_t>(source.n_out))});
+  }
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  AUTARKY_LOG_DEBUG("{}: repacked {} weight tensors ({:.1f} MiB) for their kernels in {:.0f} ms", file_.path(),
+                    jobs.size(), static_cast<double>(total) / (1 << 20), ms);
 }
 
 const WeightMatrix& Model::output() const {

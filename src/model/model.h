@@ -1,6 +1,9 @@
 #pragma once
 // A loaded model: the memory-mapped GGUF file, its hyper-parameters, and every tensor the
-// architecture needs bound by role to its bytes in the map (zero-copy: nothing is duplicated).
+// architecture needs bound by role to its bytes in the map (zero-copy), except the matmul
+// weights whose kernel has a layout of its own (MatmulKernel::pack): those are repacked once at
+// load into memory the model owns, and their pages in the map are released, so the weights are
+// still held once. AUTARKY_REPACK=0 turns repacking off (every weight used from the map).
 
 #include <array>
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include "kernels/weight_matrix.h"
 #include "model/arch.h"
 #include "model/config.h"
+#include "platform/anonymous_memory.h"
 
 namespace autarky {
 
@@ -25,6 +29,7 @@ class TensorSet {
   // F32 vector data or nullptr when the (optional) tensor is absent.
   const float* vector(TensorRole role) const { return reinterpret_cast<const float*>(slots_[index(role)].data); }
   void set(TensorRole role, const WeightMatrix& w) { slots_[index(role)] = w; }
+  WeightMatrix& mutable_matrix(TensorRole role) { return slots_[index(role)]; }
 
  private:
   static std::size_t index(TensorRole r) { return static_cast<std::size_t>(r); }
@@ -54,12 +59,14 @@ class Model {
   explicit Model(GgufFile file);
   void bind_tensors();
   void build_rope_table();
+  void repack_weights();
 
   GgufFile file_;
   ModelConfig config_;
   TensorSet globals_;
   std::vector<TensorSet> layers_;      // [n_layer]
   std::vector<float> rope_inv_freq_;   // [n_rot / 2] angle per position of each rotated pair
+  AnonymousMemory repacked_;           // weights in their kernel's layout (see repack_weights)
 };
 
 }  // namespace autarky

@@ -21,6 +21,10 @@ class MappedFile {
   ~MappedFile();
 
   std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
+  // Lets the OS take the whole pages inside `range` (a part of bytes()) out of this process:
+  // they stop counting as resident and are read again from the page cache if touched. For
+  // tensors whose bytes were copied elsewhere (repacked weights). Errors are ignored: it is a hint.
+  void drop_pages(std::span<const std::uint8_t> range) const;
   std::uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 

@@ -110,6 +110,55 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
   RecordProperty("kernels_checked", checked);
 }
 
+// Kernels that repack weights at load time (MatmulKernel::pack) must give, from the repacked
+// copy, the bits they give from the file's rows, for every token count (each has its own path:
+// 1, 2, up to a token group, more) and when the last 16-row panel is partly padding.
+TEST(MatmulKernels, RepackedWeightsGiveTheBitsOfTheFileRows) {
+  ThreadPool one(1), two(2);
+  int checked = 0;
+  for (Isa isa : supported_isas()) {
+    for (DType type : kAllComputeTypes) {
+      const MatmulKernel k = select_matmul_kernel(type, isa);
+      if (k.pack == nullptr || k.isa != isa) continue;
+      ASSERT_NE(k.packed_rows, nullptr) << k.name;
+      const std::int64_t block = layout(type).block_size;
+      for (std::int64_t n_in : {block * 40, block * 33, block * 2}) {
+        for (std::int64_t n_out : {std::int64_t{16}, std::int64_t{70}, std::int64_t{3}}) {
+          const std::int64_t n_tokens = 45;
+          SCOPED_TRACE(std::string(k.name) + " n_in=" + std::to_string(n_in) + " n_out=" + std::to_string(n_out));
+          const auto w = random_values(n_in * n_out, 8);
+          const auto x = random_values(n_in * n_tokens, 9);
+          const std::uint64_t rb = row_bytes(type, n_in);
+          std::vector<std::uint8_t> q(rb * n_out);
+          type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
+          const WeightMatrix m{type, q.data(), n_in, n_out, rb};
+          std::vector<std::uint8_t> packed_bytes(k.packed_bytes(m) + 1, 0xA5);  // + 1: a guard byte
+          ASSERT_GE(k.packed_bytes(m), q.size());
+          const WeightMatrix packed = repack_weights_into(k, two, m, packed_bytes.data());
+          ASSERT_TRUE(packed.repacked);
+          ASSERT_EQ(packed_bytes.back(), 0xA5) << "pack wrote past packed_bytes()";
+          ASSERT_NE(std::vector<std::uint8_t>(packed_bytes.begin(), packed_bytes.begin() + q.size()), q)
+              << "the layout is the file's: nothing was repacked";
+
+          std::vector<float> want(n_tokens * n_out), got(n_tokens * n_out, NAN);
+          matmul_with(k, two, m, x.data(), n_tokens, want.data());
+          std::int64_t t0 = 0;
+          for (std::int64_t chunk : {1, 2, 3, 8, 9, 22}) {  // 45 tokens in all
+            matmul_with(k, chunk % 2 ? one : two, packed, x.data() + t0 * n_in, chunk, got.data() + t0 * n_out);
+            t0 += chunk;
+          }
+          ASSERT_EQ(t0, n_tokens);
+          for (std::int64_t i = 0; i < n_tokens * n_out; ++i) {
+            ASSERT_EQ(got[i], want[i]) << "token " << i / n_out << " row " << i % n_out;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  RecordProperty("repacked_cases_checked", checked);
+}
+
 // The engine's logits must not depend on how a sequence's tokens are batched or how many
 // threads run (a server batches requests freely): every kernel gives each token the same bits
 // whether it comes alone, in a short chunk or in a prompt-sized call, which may take another

@@ -2,11 +2,14 @@
 // sessions refuse to run past their context; threading and batching do not change results.
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 
 #include "base/error.h"
 #include "engine/session.h"
 #include "gguf/gguf_writer.h"
+#include "kernels/matmul.h"
 #include "model/model.h"
 #include "test_support.h"
 
@@ -100,6 +103,42 @@ TEST(Session, InvalidTokenIsAnError) {
   EXPECT_THROW(s.decode(512), Error);
   EXPECT_THROW(s.decode(-1), Error);
   EXPECT_EQ(s.n_past(), 0);
+}
+
+// Weights repacked at load for their kernel (the default) give the logits of the weights used
+// from the file map (AUTARKY_REPACK=0), bit for bit, in prompts and in decode.
+TEST(ModelLoad, RepackedWeightsDoNotChangeLogits) {
+  AUTARKY_REQUIRE_GOLDEN();
+  for (const char* name : {"tiny-llama-q4_0.gguf", "tiny-llama-q8_0.gguf", "tiny-llama-q5_1.gguf"}) {
+    const std::string path = (test::golden_dir() / "models" / name).string();
+    if (!std::filesystem::exists(path)) continue;
+    SCOPED_TRACE(name);
+    ::setenv("AUTARKY_REPACK", "0", 1);
+    const Model plain = Model::load(path);
+    ::unsetenv("AUTARKY_REPACK");
+    const Model packed = Model::load(path);
+    const WeightMatrix& down = packed.layer(0).matrix(TensorRole::kFfnDown);
+    EXPECT_FALSE(plain.layer(0).matrix(TensorRole::kFfnDown).repacked);
+    if (select_matmul_kernel(down.type).pack != nullptr) {
+      EXPECT_TRUE(down.repacked);
+    }
+    EXPECT_FALSE(packed.globals().matrix(TensorRole::kTokenEmbd).repacked);  // read by rows
+
+    std::vector<std::int32_t> tokens;
+    for (int i = 0; i < 24; ++i) tokens.push_back(1 + (i * 53) % 200);
+    ThreadPool pool(2);
+    Session a(plain, pool, 32), b(packed, pool, 32);
+    auto prompt_a = a.prefill_all(std::span(tokens).first(20));
+    std::vector<float> ref(prompt_a.begin(), prompt_a.end());
+    auto prompt_b = b.prefill_all(std::span(tokens).first(20));
+    EXPECT_TRUE(std::equal(ref.begin(), ref.end(), prompt_b.begin(), prompt_b.end()));
+    for (std::size_t i = 20; i < tokens.size(); ++i) {
+      auto row_a = a.decode(tokens[i]);
+      std::vector<float> want(row_a.begin(), row_a.end());
+      auto row_b = b.decode(tokens[i]);
+      ASSERT_TRUE(std::equal(want.begin(), want.end(), row_b.begin(), row_b.end())) << "position " << i;
+    }
+  }
 }
 
 // Row-parallel matmuls and per-head attention do not change any summation order, so results

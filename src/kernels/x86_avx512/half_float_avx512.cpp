@@ -31,10 +31,13 @@ namespace {
 constexpr int kRows = 4;
 constexpr int kTokens = 6;  // 4 x 6 accumulators + 4 weight + 1 activation vectors fit in 32 registers
 
-// y[t][o + r] = dot(row o + r, token t) for r < R, t < T, over n_in elements.
+// y[t][o + r] = dot(row o + r, token t) for r < R, t < T, over n_in elements. With `ahead`
+// (rows read once: decode), the next tile's rows, one contiguous range of R rows, are
+// prefetched a share per step while this tile is multiplied, so the core keeps sequential
+// cache-line reads in flight instead of waiting on R separate hardware-prefetcher streams.
 template <typename Step, int R, int T>
 void tile(const std::uint8_t* const* w, const std::uint8_t* const* x, std::int64_t n_in, float* const* y,
-          std::int64_t o) {
+          std::int64_t o, const std::uint8_t* ahead, std::uint64_t ahead_share) {
   __m512 acc[R][T];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -42,6 +45,10 @@ void tile(const std::uint8_t* const* w, const std::uint8_t* const* x, std::int64
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   std::int64_t i = 0;
   for (; i + Step::kWidth <= n_in; i += Step::kWidth) {
+    if (ahead != nullptr) {
+      for (std::uint64_t off = 0; off < ahead_share; off += 64) _mm_prefetch(reinterpret_cast<const char*>(ahead + off), _MM_HINT_T1);
+      ahead += ahead_share;
+    }
     typename Step::Weights wv[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) wv[r] = Step::load_weights(w[r], i);
@@ -69,14 +76,14 @@ void tile(const std::uint8_t* const* w, const std::uint8_t* const* x, std::int64
 
 template <typename Step, int R>
 void tile_tokens(int nt, const std::uint8_t* const* w, const std::uint8_t* const* x, std::int64_t n_in,
-                 float* const* y, std::int64_t o) {
+                 float* const* y, std::int64_t o, const std::uint8_t* ahead = nullptr, std::uint64_t ahead_share = 0) {
   switch (nt) {
-    case 1: tile<Step, R, 1>(w, x, n_in, y, o); break;
-    case 2: tile<Step, R, 2>(w, x, n_in, y, o); break;
-    case 3: tile<Step, R, 3>(w, x, n_in, y, o); break;
-    case 4: tile<Step, R, 4>(w, x, n_in, y, o); break;
-    case 5: tile<Step, R, 5>(w, x, n_in, y, o); break;
-    default: tile<Step, R, 6>(w, x, n_in, y, o); break;
+    case 1: tile<Step, R, 1>(w, x, n_in, y, o, ahead, ahead_share); break;
+    case 2: tile<Step, R, 2>(w, x, n_in, y, o, ahead, ahead_share); break;
+    case 3: tile<Step, R, 3>(w, x, n_in, y, o, ahead, ahead_share); break;
+    case 4: tile<Step, R, 4>(w, x, n_in, y, o, ahead, ahead_share); break;
+    case 5: tile<Step, R, 5>(w, x, n_in, y, o, ahead, ahead_share); break;
+    default: tile<Step, R, 6>(w, x, n_in, y, o, ahead, ahead_share); break;
   }
 }
 
@@ -109,7 +116,13 @@ void rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_byte
           const std::uint8_t* wr[kRows];
           for (int r = 0; r < nr; ++r) wr[r] = w.data + static_cast<std::uint64_t>(o + r) * w.row_bytes;
           if (nr == kRows) {
-            tile_tokens<Step, kRows>(nt, wr, xs, w.n_in, ys, o);
+            // Rows read once (all tokens in this tile): prefetch the next tile's rows, spread
+            // over this tile's steps.
+            const bool once = n_tokens <= kTokens && o + 2 * kRows <= row_end;  // next tile is ours
+            const std::int64_t steps = w.n_in / Step::kWidth;
+            const std::uint64_t share = once && steps > 0 ? (kRows * w.row_bytes + steps - 1) / steps : 0;
+            tile_tokens<Step, kRows>(nt, wr, xs, w.n_in, ys, o, once && steps > 0 ? wr[0] + kRows * w.row_bytes : nullptr,
+                                     (share + 63) / 64 * 64);
           } else {
             for (int r = 0; r < nr; ++r) tile_tokens<Step, 1>(nt, wr + r, xs, w.n_in, ys, o + r);
           }

@@ -114,34 +114,48 @@ struct PanelBlock {
   __m512 d, m;
 };
 
-template <class L, PanelCodes kCodes = PanelCodes::kUnsigned>
-inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& out) {
+// The same block as it lies in the file, only transposed: lane r of every vector is row r.
+// packed[k] = bytes 4k..4k+3 of the row's codes (8 vectors for Q8_0, signed; 4 for the nibble
+// types, low and high nibbles together), qh = the fifth-bit word, d / m = fp16 scale / min.
+// This is also what a repacked panel stores (StoredPanels), so reading one needs no gathers.
+struct RawPanelBlock {
+  __m512i packed[8];
+  __m512i qh;
+  __m256i d, m;
+};
+
+template <class L>
+inline constexpr int kPackedVectors = L::kNibbles ? 4 : 8;
+
+template <class L>
+inline void load_raw_block(const PanelRows& rows, std::int64_t b, RawPanelBlock& out) {
   const std::uint8_t* blk = rows.first + b * L::kBytes;
-  out.d = rows.gather_halves(blk);
+  out.d = _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(rows.index, blk, 1));
+  if constexpr (L::kMin >= 0) out.m = _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(rows.index, blk + L::kMin, 1));
+  if constexpr (L::kQh >= 0) out.qh = _mm512_i32gather_epi32(rows.index, blk + L::kQh, 1);
+  transpose_16x4(rows.row, b * L::kBytes + L::kQs, out.packed);
+  if constexpr (!L::kNibbles) transpose_16x4(rows.row, b * L::kBytes + L::kQs + 16, out.packed + 4);
+}
+
+// Codes, scales and mins as the micro-kernels take them.
+template <class L, PanelCodes kCodes = PanelCodes::kUnsigned>
+inline void expand_block(const RawPanelBlock& raw, PanelBlock& out) {
+  out.d = _mm512_cvtph_ps(raw.d);
   if constexpr (L::kMin >= 0) {
-    out.m = rows.gather_halves(blk + L::kMin);
+    out.m = _mm512_cvtph_ps(raw.m);
   } else {
     out.m = _mm512_setzero_ps();  // unused, but passed on by value
   }
   if constexpr (!L::kNibbles) {
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    const std::int64_t at = b * L::kBytes + L::kQs;
-    transpose_16x4(rows.row, at, out.q);
-    transpose_16x4(rows.row, at + 16, out.q + 4);
-    if constexpr (kCodes == PanelCodes::kUnsigned) {
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) out.q[k] = _mm512_xor_si512(out.q[k], flip);
-    }
+    for (int k = 0; k < 8; ++k) out.q[k] = kCodes == PanelCodes::kUnsigned ? _mm512_xor_si512(raw.packed[k], flip) : raw.packed[k];
   } else {
     const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
-    __m512i high_bits = _mm512_setzero_si512();
-    if constexpr (L::kQh >= 0) high_bits = _mm512_i32gather_epi32(rows.index, blk + L::kQh, 1);
-    __m512i packed[4];
-    transpose_16x4(rows.row, b * L::kBytes + L::kQs, packed);
 #pragma GCC unroll 8
     for (int k = 0; k < 4; ++k) {
       // Byte i of qs holds weight i (low nibble) and weight i + 16 (high nibble).
-      const __m512i q = packed[k];
+      const __m512i q = raw.packed[k];
       __m512i lo = _mm512_and_si512(q, low_nibbles);
       __m512i hi = _mm512_and_si512(_mm512_srli_epi32(q, 4), low_nibbles);
       if constexpr (L::kQh >= 0) {
@@ -150,8 +164,8 @@ inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& 
         // (copies do not overlap, so no carries); the mask keeps those.
         const __m512i spread = _mm512_set1_epi32(0x00204081);
         const __m512i pick = _mm512_set1_epi32(0x01010101);
-        const __m512i bits_lo = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k), _mm512_set1_epi32(0xF));
-        const __m512i bits_hi = _mm512_and_si512(_mm512_srli_epi32(high_bits, 4 * k + 16), _mm512_set1_epi32(0xF));
+        const __m512i bits_lo = _mm512_and_si512(_mm512_srli_epi32(raw.qh, 4 * k), _mm512_set1_epi32(0xF));
+        const __m512i bits_hi = _mm512_and_si512(_mm512_srli_epi32(raw.qh, 4 * k + 16), _mm512_set1_epi32(0xF));
         lo = _mm512_or_si512(lo, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_lo, spread), pick), 4));
         hi = _mm512_or_si512(hi, _mm512_slli_epi32(_mm512_and_si512(_mm512_mullo_epi32(bits_hi, spread), pick), 4));
       }
@@ -164,6 +178,53 @@ inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& 
     }
   }
 }
+
+template <class L, PanelCodes kCodes = PanelCodes::kUnsigned>
+inline void load_panel_block(const PanelRows& rows, std::int64_t b, PanelBlock& out) {
+  RawPanelBlock raw;
+  load_raw_block<L>(rows, b, raw);
+  expand_block<L, kCodes>(raw, out);
+}
+
+// A weight matrix repacked at load time (MatmulKernel::pack) into panels of 16 rows, each one
+// contiguous range holding, for its nb blocks in turn, the RawPanelBlock vectors without the
+// padding: first all blocks' codes (nb x kPackedVectors x 64 bytes), then their fp16 scales
+// (nb x 32 bytes), mins (nb x 32, types with a min) and fifth-bit words (nb x 64, Q5 types).
+// A panel is 16 x row_bytes, so the matrix keeps its size (the last panel is padded to 16 rows
+// by repeating its last row). Decode then reads each panel front to back, with no gathers or
+// transposes: the per-block work that bounded the 4-bit types' decode rate.
+template <class L>
+struct StoredPanels {
+  static constexpr std::uint64_t kCodeBytes = kPackedVectors<L> * 64;
+  std::uint8_t* first;  // this panel
+  std::int64_t nb;
+
+  StoredPanels(const std::uint8_t* data, std::uint64_t row_bytes, std::int64_t panel, std::int64_t n_blocks)
+      : first(const_cast<std::uint8_t*>(data) + static_cast<std::uint64_t>(panel) * kPanelRows * row_bytes), nb(n_blocks) {}
+
+  std::uint8_t* codes(std::int64_t b) const { return first + static_cast<std::uint64_t>(b) * kCodeBytes; }
+  std::uint8_t* scales(std::int64_t b) const { return first + static_cast<std::uint64_t>(nb) * kCodeBytes + b * 32; }
+  std::uint8_t* mins(std::int64_t b) const { return scales(nb) + b * 32; }
+  std::uint8_t* high_bits(std::int64_t b) const { return scales(nb) + (L::kMin >= 0 ? nb * 32 : 0) + b * 64; }
+
+  void store(std::int64_t b, const RawPanelBlock& raw) const {
+    for (int k = 0; k < kPackedVectors<L>; ++k) _mm512_storeu_si512(codes(b) + k * 64, raw.packed[k]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(scales(b)), raw.d);
+    if constexpr (L::kMin >= 0) _mm256_storeu_si256(reinterpret_cast<__m256i*>(mins(b)), raw.m);
+    if constexpr (L::kQh >= 0) _mm512_storeu_si512(high_bits(b), raw.qh);
+  }
+
+  template <PanelCodes kCodes = PanelCodes::kUnsigned>
+  __attribute__((always_inline)) void load(std::int64_t b, PanelBlock& out) const {
+    RawPanelBlock raw;
+#pragma GCC unroll 8
+    for (int k = 0; k < kPackedVectors<L>; ++k) raw.packed[k] = _mm512_loadu_si512(codes(b) + k * 64);
+    raw.d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales(b)));
+    if constexpr (L::kMin >= 0) raw.m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mins(b)));
+    if constexpr (L::kQh >= 0) raw.qh = _mm512_loadu_si512(high_bits(b));
+    expand_block<L, kCodes>(raw, out);
+  }
+};
 
 // Repacks blocks [b0, b0 + n_blocks) of 16 rows starting at `rows` (rows beyond n_valid repeat
 // the last valid one) into codes [n_blocks][8][16 lanes][4 bytes], scales and mins [n_blocks][16].

@@ -212,7 +212,121 @@ void matmul_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   }
 }
 
+// Weights repacked at load time (StoredPanels): up to one group of tokens (decode, small
+// batches) multiplies each block straight from the loaded vectors; larger batches expand each
+// chunk once into the scratch panel that every token group reuses, as matmul_rows does. Either
+// way the int32 block sums and the float steps are those of matmul_rows, bit for bit.
+template <class L, int T>
+void stored_rows_tokens(const WeightMatrix& w, const GroupedActivations& act, std::int64_t nb, int chunk, float* y,
+                        std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  constexpr bool kHasMin = L::kMin >= 0;
+  // Codes are read in order, and fetched 16 KiB ahead into L2 (prefetcht1). Measured on an AMD
+  // Zen 4 host (KERNELS-LOG, session 10): with no prefetch or with prefetcht0 a core reads one
+  // stream at ~12-15 GB/s, bounded by its L1 miss buffers, where the unpacked 16-row layout got
+  // more from the L2 streamer; prefetcht1 this far ahead doubles one core's rate. Prefetches
+  // stop at the end of this thread's rows: past it they would fetch another thread's share.
+  constexpr std::uint64_t kAhead = 16384;
+  const char* range_end = reinterpret_cast<const char*>(
+      StoredPanels<L>(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows, nb).first);
+  for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+    const int n_valid = static_cast<int>(row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows);
+    const StoredPanels<L> panel(w.data, w.row_bytes, r0 / kPanelRows, nb);
+    const __mmask16 lanes = static_cast<__mmask16>((1u << n_valid) - 1);
+    for (std::int64_t b0 = 0; b0 < nb; b0 += chunk) {
+      const std::int64_t b_end = b0 + chunk < nb ? b0 + chunk : nb;
+      __m512 acc[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+      for (std::int64_t b = b0; b < b_end; ++b) {
+        const char* ahead = reinterpret_cast<const char*>(panel.codes(b)) + kAhead;
+        if (ahead < range_end) {
+#pragma GCC unroll 8
+          for (std::uint64_t off = 0; off < StoredPanels<L>::kCodeBytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
+        }
+        PanelBlock block;
+        panel.load(b, block);
+        const std::int64_t slot = act.group_block(0, b);
+        multiply_block<T, kHasMin>(block.q, block.d, block.m, act.codes + slot * kQK, act.info + slot, acc);
+      }
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) add_chunk(y + r0 + t * y_stride, lanes, b0 == 0, acc[t]);
+    }
+  }
+}
+
+template <class L>
+void stored_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                 float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  constexpr bool kHasMin = L::kMin >= 0;
+  const std::int64_t nb = w.n_in / kQK;
+  const GroupedActivations act = group_activations(x, x_row_bytes, n_tokens, nb, L::kOffset, kHasMin);
+  const int chunk = static_cast<int>(nb < kChunkBlocks ? nb : kChunkBlocks);
+  switch (n_tokens) {
+    case 1: return stored_rows_tokens<L, 1>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 2: return stored_rows_tokens<L, 2>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 3: return stored_rows_tokens<L, 3>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 4: return stored_rows_tokens<L, 4>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 5: return stored_rows_tokens<L, 5>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 6: return stored_rows_tokens<L, 6>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 7: return stored_rows_tokens<L, 7>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    case 8: return stored_rows_tokens<L, 8>(w, act, nb, chunk, y, y_stride, row_begin, row_end);
+    default: break;
+  }
+  std::uint8_t* scratch = thread_scratch(ScratchSlot::kPanel, static_cast<std::size_t>(chunk) * (8 * 64 + 2 * 64));
+  std::uint8_t* codes = scratch;
+  float* scales = reinterpret_cast<float*>(scratch + chunk * 8 * 64);
+  float* mins = scales + chunk * kPanelRows;
+  for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+    const int n_valid = static_cast<int>(row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows);
+    const StoredPanels<L> panel(w.data, w.row_bytes, r0 / kPanelRows, nb);
+    for (std::int64_t b0 = 0; b0 < nb; b0 += chunk) {
+      const int n_blocks = static_cast<int>(nb - b0 < chunk ? nb - b0 : chunk);
+      for (int j = 0; j < n_blocks; ++j) {
+        PanelBlock block;
+        panel.load(b0 + j, block);
+        _mm512_store_ps(scales + j * kPanelRows, block.d);
+        if constexpr (kHasMin) _mm512_store_ps(mins + j * kPanelRows, block.m);
+        for (int k = 0; k < 8; ++k) _mm512_store_si512(codes + (j * 8 + k) * 64, block.q[k]);
+      }
+      const PanelJob job{codes, scales, mins, n_blocks, b0, &act, y + r0, y_stride,
+                         static_cast<__mmask16>((1u << n_valid) - 1), b0 == 0};
+      run_all_tokens<kHasMin>(job, n_tokens);
+    }
+  }
+}
+
+// Rows [row_begin, row_end) (row_begin a multiple of 16) of w into StoredPanels at `out`.
+template <class L>
+void pack_stored(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
+  const std::int64_t nb = w.n_in / kQK;
+  for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+    const int n_valid = static_cast<int>(w.n_out - r0 < kPanelRows ? w.n_out - r0 : kPanelRows);
+    const PanelRows rows(w.row(r0), w.row_bytes, n_valid, nb);
+    const StoredPanels<L> panel(out, w.row_bytes, r0 / kPanelRows, nb);
+    for (std::int64_t b = 0; b < nb; ++b) {
+      RawPanelBlock raw;
+      load_raw_block<L>(rows, b, raw);
+      panel.store(b, raw);
+    }
+  }
+}
+
 }  // namespace
+
+#define AUTARKY_STORED_PANELS(name, L)                                                                               \
+  void name##_q8_0_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,                  \
+                          std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,            \
+                          std::int64_t row_end) {                                                                   \
+    stored_rows<L>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);                                   \
+  }                                                                                                                 \
+  void name##_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) { \
+    pack_stored<L>(w, out, row_begin, row_end);                                                                     \
+  }
+AUTARKY_STORED_PANELS(q4_0, Q4_0Layout)
+AUTARKY_STORED_PANELS(q4_1, Q4_1Layout)
+AUTARKY_STORED_PANELS(q5_0, Q5_0Layout)
+AUTARKY_STORED_PANELS(q5_1, Q5_1Layout)
+#undef AUTARKY_STORED_PANELS
 
 void q8_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
