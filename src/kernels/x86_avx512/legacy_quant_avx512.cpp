@@ -9,6 +9,10 @@
 // panel (<= 32 KiB) stays in L1 and is reused by every token, so for prefill the repacking is
 // amortised over hundreds of tokens. Decode (one or two tokens) takes the paths of
 // legacy_decode_avx512.inc instead, which give the same int32 block sums and float additions.
+// Weights of the 4- and 5-bit types are normally repacked at load (StoredPanels, stored_rows
+// below), which stores the panels' raw transposed codes and fp16 scales so that no path
+// gathers or transposes per call; the paths on the file's rows remain for AUTARKY_REPACK=0,
+// for Q8_0, and as the reference the repacked results are tested against.
 //
 // Signedness (vpdpbusd multiplies unsigned by signed bytes): every type is stored as an unsigned
 // code u = q + c with a per-type offset c (Q8_0: int8 q xor 0x80, i.e. c = 128; Q4_0: c = 8 on
