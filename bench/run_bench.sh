@@ -142,7 +142,8 @@ if bw:
         return " / ".join(f"{v / 1e9:.1f}" for v in bw.get(kind, []))
     lines.append(f"- memory read bandwidth, {first['n_threads']} threads, medians of 5 before / after the models "
                  f"(bench/memory_bench.cpp, same run): {gbs('read')} GB/s with plain loads, "
-                 f"{gbs('read_prefetch')} GB/s with a software prefetch ahead")
+                 f"{gbs('read_prefetch')} GB/s with a software prefetch into L2 ahead, "
+                 f"{gbs('read_tiles')} GB/s reading 4 pages side by side")
 lines.append("")
 lines.append("Columns marked * are **the issue's reference figures for this machine type, not measured by us** "
              "(llama.cpp build of Feb 2025, ik_llama.cpp of Aug 2026; their sources are not available here). "
