@@ -31,10 +31,9 @@ constexpr std::size_t kBufferBytes = std::size_t{1} << 30;
 // more reads in flight with fewer, wider loads, and the kernels being compared use them too.
 // Four independent sums so the loop is bound by loads, not by the add chain.
 #if defined(__x86_64__)
-// kPrefetch: also ask for the line kPrefetchAhead bytes ahead, as the decode kernels do; on these
-// machines one core reaches ~1.5x the plain rate this way, so that is the higher ceiling.
-// As the decode kernels fetch (KERNELS-LOG, session 10): into L2, 16 KiB ahead. prefetcht0 a
-// few KiB ahead was measured to read less than plain loads on an AMD Zen 4 host.
+// kPrefetch: also ask for the line kPrefetchAhead bytes ahead into L2, as the decode kernels do
+// (KERNELS-LOG, session 10: prefetcht0 a few KiB ahead read less than plain loads on an AMD
+// Zen 4 host, where on the Intel hosts of earlier sessions it had read more).
 constexpr std::size_t kPrefetchAhead = 16384;
 
 template <bool kPrefetch>

@@ -27,7 +27,7 @@ AnonymousMemory AnonymousMemory::allocate(std::size_t bytes) {
   m.data_ = reinterpret_cast<std::uint8_t*>(aligned);
   m.size_ = bytes;
 #if defined(MADV_HUGEPAGE)
-  ::madvise(m.data_, (bytes + kHugePage - 1) / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: errors are harmless
+  ::madvise(m.data_, bytes, MADV_HUGEPAGE);  // a hint: errors are harmless
 #endif
   return m;
 }

@@ -28,6 +28,21 @@ const DType kAllComputeTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::
                                   DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q2_K, DType::Q3_K,
                                   DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
+// Random weights quantized to `type`: the bytes and the matrix over them.
+struct RandomWeights {
+  std::vector<std::uint8_t> bytes;
+  WeightMatrix m;
+};
+
+RandomWeights random_weights(DType type, std::int64_t n_in, std::int64_t n_out, std::uint32_t seed) {
+  const auto w = random_values(n_in * n_out, seed);
+  RandomWeights r;
+  r.bytes.resize(row_bytes(type, n_in) * n_out);
+  type_traits(type).from_float(w.data(), r.bytes.data(), n_in * n_out);
+  r.m = WeightMatrix{type, r.bytes.data(), n_in, n_out, row_bytes(type, n_in)};
+  return r;
+}
+
 // Activations as the kernel sees them, turned back into floats: [n_tokens][n_in].
 std::vector<float> activations_as_seen(const MatmulKernel& k, const std::vector<float>& x, std::int64_t n_in,
                                        std::int64_t n_tokens) {
@@ -46,14 +61,11 @@ void check_kernel(const MatmulKernel& k, DType type, std::int64_t n_in, std::int
                   ThreadPool& pool) {
   SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)) + " n_in=" + std::to_string(n_in) +
                " n_out=" + std::to_string(n_out) + " n_tokens=" + std::to_string(n_tokens));
-  const auto w = random_values(n_in * n_out, 11 + static_cast<std::uint32_t>(n_out));
+  const RandomWeights rw = random_weights(type, n_in, n_out, 11 + static_cast<std::uint32_t>(n_out));
+  const WeightMatrix& m = rw.m;
   const auto x = random_values(n_in * n_tokens, 23 + static_cast<std::uint32_t>(n_tokens));
-  const std::uint64_t rb = row_bytes(type, n_in);
-  std::vector<std::uint8_t> q(rb * n_out);
-  type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
-  std::vector<float> wd(w.size());
-  type_traits(type).to_float(q.data(), wd.data(), n_in * n_out);
-  const WeightMatrix m{type, q.data(), n_in, n_out, rb};
+  std::vector<float> wd(static_cast<std::size_t>(n_in * n_out));
+  type_traits(type).to_float(rw.bytes.data(), wd.data(), n_in * n_out);
   const std::vector<float> xs = activations_as_seen(k, x, n_in, n_tokens);
 
   std::vector<float> y(n_tokens * n_out, NAN);
@@ -126,12 +138,10 @@ TEST(MatmulKernels, RepackedWeightsGiveTheBitsOfTheFileRows) {
         for (std::int64_t n_out : {std::int64_t{16}, std::int64_t{70}, std::int64_t{3}}) {
           const std::int64_t n_tokens = 45;
           SCOPED_TRACE(std::string(k.name) + " n_in=" + std::to_string(n_in) + " n_out=" + std::to_string(n_out));
-          const auto w = random_values(n_in * n_out, 8);
+          const RandomWeights rw = random_weights(type, n_in, n_out, 8);
+          const WeightMatrix& m = rw.m;
+          const std::vector<std::uint8_t>& q = rw.bytes;
           const auto x = random_values(n_in * n_tokens, 9);
-          const std::uint64_t rb = row_bytes(type, n_in);
-          std::vector<std::uint8_t> q(rb * n_out);
-          type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
-          const WeightMatrix m{type, q.data(), n_in, n_out, rb};
           std::vector<std::uint8_t> packed_bytes(k.packed_bytes(m) + 1, 0xA5);  // + 1: a guard byte
           ASSERT_GE(k.packed_bytes(m), q.size());
           const WeightMatrix packed = repack_weights_into(k, two, m, packed_bytes.data());
@@ -180,12 +190,9 @@ TEST(MatmulKernels, ResultsDoNotDependOnHowTokensAreBatched) {
       for (std::int64_t n_in : sizes) {
         const std::int64_t n_out = 70, n_tokens = 45;
         SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)) + " n_in=" + std::to_string(n_in));
-        const auto w = random_values(n_in * n_out, 5);
+        const RandomWeights rw = random_weights(type, n_in, n_out, 5);
+        const WeightMatrix& m = rw.m;
         const auto x = random_values(n_in * n_tokens, 6);
-        const std::uint64_t rb = row_bytes(type, n_in);
-        std::vector<std::uint8_t> q(rb * n_out);
-        type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
-        const WeightMatrix m{type, q.data(), n_in, n_out, rb};
 
         std::vector<float> whole(n_tokens * n_out), split(n_tokens * n_out), alone(n_tokens * n_out);
         matmul_with(k, two, m, x.data(), n_tokens, whole.data());
@@ -216,10 +223,8 @@ TEST(MatmulKernels, RowRangesWriteOnlyTheirRows) {
       SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)));
       const std::int64_t m_rows = std::max<std::int64_t>(k.row_multiple, 1);
       const std::int64_t n_in = 256, n_out = 5 * m_rows + 3, n_tokens = 3;
-      const auto w = random_values(n_in * n_out, 5);
-      std::vector<std::uint8_t> q(row_bytes(type, n_in) * n_out);
-      type_traits(type).from_float(w.data(), q.data(), n_in * n_out);
-      const WeightMatrix m{type, q.data(), n_in, n_out, row_bytes(type, n_in)};
+      const RandomWeights rw = random_weights(type, n_in, n_out, 5);
+      const WeightMatrix& m = rw.m;
       const auto x = random_values(n_in * n_tokens, 6);
       std::vector<std::uint8_t> xa;
       std::uint64_t xrb = n_in * sizeof(float);

@@ -116,13 +116,12 @@ void rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_byte
           const std::uint8_t* wr[kRows];
           for (int r = 0; r < nr; ++r) wr[r] = w.data + static_cast<std::uint64_t>(o + r) * w.row_bytes;
           if (nr == kRows) {
-            // Rows read once (all tokens in this tile): prefetch the next tile's rows, spread
-            // over this tile's steps.
-            const bool once = n_tokens <= kTokens && o + 2 * kRows <= row_end;  // next tile is ours
+            // Rows read once (all tokens in this tile) and the next tile is this thread's:
+            // prefetch it, in whole cache lines spread over this tile's steps.
             const std::int64_t steps = w.n_in / Step::kWidth;
-            const std::uint64_t share = once && steps > 0 ? (kRows * w.row_bytes + steps - 1) / steps : 0;
-            tile_tokens<Step, kRows>(nt, wr, xs, w.n_in, ys, o, once && steps > 0 ? wr[0] + kRows * w.row_bytes : nullptr,
-                                     (share + 63) / 64 * 64);
+            const bool prefetch = n_tokens <= kTokens && steps > 0 && o + 2 * kRows <= row_end;
+            const std::uint64_t share = prefetch ? ((kRows * w.row_bytes + steps - 1) / steps + 63) / 64 * 64 : 0;
+            tile_tokens<Step, kRows>(nt, wr, xs, w.n_in, ys, o, prefetch ? wr[0] + kRows * w.row_bytes : nullptr, share);
           } else {
             for (int r = 0; r < nr; ++r) tile_tokens<Step, 1>(nt, wr + r, xs, w.n_in, ys, o + r);
           }

@@ -89,11 +89,13 @@ struct PanelRows {
     index = _mm512_load_si512(offsets);
   }
 
-  // The fp16 field at `field` (an address in row 0) of every row, as floats. The 4-byte gather
-  // reads 2 bytes past the field, which are still inside its block.
-  __m512 gather_halves(const std::uint8_t* field) const {
-    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(index, field, 1)));
+  // The fp16 field at `field` (an address in row 0) of every row, lane r = row r. The 4-byte
+  // gather reads 2 bytes past the field, which are still inside its block.
+  __m256i gather_half_bits(const std::uint8_t* field) const {
+    return _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(index, field, 1));
   }
+  // The same as floats.
+  __m512 gather_halves(const std::uint8_t* field) const { return _mm512_cvtph_ps(gather_half_bits(field)); }
 
   // The next panel's 16 rows are one contiguous range: fetch it sequentially while this one is
   // multiplied, a share per block, so decode keeps many cache-line reads in flight in DRAM order.
@@ -130,8 +132,8 @@ inline constexpr int kPackedVectors = L::kNibbles ? 4 : 8;
 template <class L>
 inline void load_raw_block(const PanelRows& rows, std::int64_t b, RawPanelBlock& out) {
   const std::uint8_t* blk = rows.first + b * L::kBytes;
-  out.d = _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(rows.index, blk, 1));
-  if constexpr (L::kMin >= 0) out.m = _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(rows.index, blk + L::kMin, 1));
+  out.d = rows.gather_half_bits(blk);
+  if constexpr (L::kMin >= 0) out.m = rows.gather_half_bits(blk + L::kMin);
   if constexpr (L::kQh >= 0) out.qh = _mm512_i32gather_epi32(rows.index, blk + L::kQh, 1);
   transpose_16x4(rows.row, b * L::kBytes + L::kQs, out.packed);
   if constexpr (!L::kNibbles) transpose_16x4(rows.row, b * L::kBytes + L::kQs + 16, out.packed + 4);

@@ -20,7 +20,6 @@ void q5_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_
 void q5_1_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 
-
 // The 4- and 5-bit types on weights repacked at load time into 16-row panels (MatmulKernel::pack /
 // packed_rows; the layout is StoredPanels in legacy_panel_pack.h). Results are bit for bit those
 // of the *_panels functions on the original rows.
