@@ -1,25 +1,25 @@
-// Q4_K weights repacked at load time into 16-row panels (MatmulKernel::pack / packed_rows), times
-// Q8_K activations.
+// Q4_K and Q6_K weights repacked at load time into 16-row panels (MatmulKernel::pack /
+// packed_rows), times Q8_K activations.
 //
 // Why: decode of the file's rows (kquant_gemv_avx512.cpp) unpacks every super-block of every row
-// on its own, ~55 instructions per row and super-block, and on an AMD Zen 4 core that work, not
-// DRAM, bounded Q4_K decode. In a panel the 16 rows' bytes at each offset lie side by side, so
-// one 64-byte load and one vpdpbusd serve 16 rows (one row per int32 lane, the prompt
-// micro-kernel's layout) and scales and mins are unpacked for 16 rows at once: ~16 instructions
-// per row and super-block, with no horizontal sums.
+// on its own, ~55 instructions per row and super-block for Q4_K, and on an AMD Zen 4 core that
+// work, not DRAM, bounded K-quant decode. In a panel the 16 rows' bytes at each offset lie side by
+// side, so one 64-byte load and one vpdpbusd serve 16 rows (one row per int32 lane, the prompt
+// micro-kernel's layout) and scales are unpacked for 16 rows at once, with no horizontal sums.
 //
-// Layout (StoredQ4KPanel): a panel is the 16 rows' super-blocks in order, each 2304 bytes =
-// 16 x sizeof(BlockQ4_K), so the matrix keeps its size. Super-block b of the panel is 36 vectors
-// of 64 bytes, lane r of each holding 4 bytes of row r as they lie in its block:
-//   vector 0      the d, dmin pair (two fp16)
-//   vectors 1-3   the 12 packed scale and min bytes, as three words a, b, c (tensor/blocks.h)
-//   vectors 4-35  qs: vector 4 + 8g + k holds qs[32g + 4k .. 32g + 4k + 3], i.e. weights
-//                 64g + 4k .. + 3 (low nibbles, sub-block 2g) and 64g + 32 + 4k .. (high, 2g + 1)
+// Layout: a panel is the 16 rows' super-blocks in order, 16 x sizeof(block) bytes each, so the
+// matrix keeps its size. Each super-block is a run of 64-byte vectors whose lane r holds 4 bytes
+// of row r exactly as they lie at the same offset of its block (a 16x4-byte transpose):
+//   Q4_K, 36 vectors:  0: d, dmin | 1-3: the 12 scale and min bytes (words a, b, c of
+//     tensor/blocks.h) | 4 + 8g + k: qs[32g + 4k ..], i.e. weights 64g + 4k .. + 3 in the low
+//     nibbles (sub-block 2g) and 64g + 32 + 4k .. in the high ones (sub-block 2g + 1).
+//   Q6_K, 52 vectors:  0-31: ql | 32-47: qh | 48-51: the 16 int8 scales; the panel's fp16 d
+//     values (16 per super-block, 32 bytes) follow all its super-blocks, keeping those aligned.
 // A last panel with fewer than 16 rows repeats its last row; those lanes are never stored.
 //
-// Results: the exact int32 totals S (scaled sub-block sums) and M (mins against the Q8_K bsums)
-// of the row kernels, and the same float steps, acc += S * (d dx) - M * (dmin dx) per super-block
-// in block order: bit for bit the results of the kernels on the file's rows (tested).
+// Results: the exact int32 totals of the row kernels (scaled sub-block sums, and the mins or the
+// -32 offset against the Q8_K bsums) and the same float steps per super-block, in block order:
+// bit for bit the results of the kernels on the file's rows (tested).
 //
 // Compiled with AVX-512 flags: no inline functions of shared headers (see kernel_sets.h).
 
@@ -31,7 +31,9 @@
 #endif
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "kernels/x86_avx512/kquant_tile_avx512.h"
@@ -44,40 +46,31 @@ namespace {
 
 static_assert(kPanelRows == kTileRows, "a stored panel is one micro-kernel tile");
 
-struct StoredQ4KPanel {
-  static constexpr std::uint64_t kBlockBytes = kPanelRows * sizeof(BlockQ4_K);
-  static constexpr int kCodeVectors = 32;
-  const std::uint8_t* first;  // the panel's first super-block
+// One panel of a repacked matrix: super-blocks of kBlockVectors vectors, then kTailBytes per
+// super-block (Q6_K's d values).
+template <int kBlockVectors, int kTailBytes>
+struct StoredPanel {
+  static constexpr std::uint64_t kBlockBytes = kBlockVectors * 64;
+  static constexpr std::uint64_t kBytesPerBlock = kBlockBytes + kTailBytes;  // = 16 rows' blocks
+  const std::uint8_t* first;
+  std::int64_t nb;
 
-  StoredQ4KPanel(const std::uint8_t* data, std::uint64_t row_bytes, std::int64_t panel)
-      : first(data + static_cast<std::uint64_t>(panel) * kPanelRows * row_bytes) {}
+  StoredPanel(const std::uint8_t* data, std::uint64_t row_bytes, std::int64_t panel, std::int64_t n_blocks)
+      : first(data + static_cast<std::uint64_t>(panel) * kPanelRows * row_bytes), nb(n_blocks) {}
 
   const std::uint8_t* block(std::int64_t b) const { return first + static_cast<std::uint64_t>(b) * kBlockBytes; }
-  static const std::uint8_t* codes(const std::uint8_t* blk) { return blk + 4 * 64; }
-};
+  const std::uint8_t* tail(std::int64_t b) const { return block(nb) + b * kTailBytes; }
 
-// The 16 rows' sub-block scales and mins of one stored super-block, each byte one 6-bit value:
-// lane r of scales[0] holds scales 0-3 of row r, scales[1] scales 4-7; mins likewise (the
-// unpacking of tensor/blocks.h, for 16 rows at once).
-struct PanelScales {
-  __m512i scales[2], mins[2];
-  __m512 d, dmin;
+  // The tail is a second stream, read one line every few super-blocks from the panel's end: the
+  // prefetch ahead of the blocks reaches it only at the panel's last blocks, so each of its lines
+  // would be a full DRAM miss (Q6_K: one per two super-blocks). Fetched whole, a panel early.
+  __attribute__((always_inline)) void prefetch_tail() const {
+    if constexpr (kTailBytes > 0) {
+      const char* t = reinterpret_cast<const char*>(tail(0));
+      for (std::int64_t off = 0; off < nb * kTailBytes; off += 64) _mm_prefetch(t + off, _MM_HINT_T0);
+    }
+  }
 };
-
-inline PanelScales unpack_panel_scales(const std::uint8_t* blk) {
-  const __m512i ds = _mm512_loadu_si512(blk);
-  const __m512i a = _mm512_loadu_si512(blk + 64), b = _mm512_loadu_si512(blk + 128), c = _mm512_loadu_si512(blk + 192);
-  const __m512i six_bits = _mm512_set1_epi8(0x3f), low_nibble = _mm512_set1_epi8(0x0f), bits_45 = _mm512_set1_epi8(0x30);
-  PanelScales s;
-  s.scales[0] = _mm512_and_si512(a, six_bits);
-  s.scales[1] = _mm512_or_si512(_mm512_and_si512(c, low_nibble), _mm512_and_si512(_mm512_srli_epi32(a, 2), bits_45));
-  s.mins[0] = _mm512_and_si512(b, six_bits);
-  s.mins[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low_nibble),
-                              _mm512_and_si512(_mm512_srli_epi32(b, 2), bits_45));
-  s.d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(ds));
-  s.dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(ds, 16)));
-  return s;
-}
 
 // Byte j of each int32 lane of v, zero-extended (one vpshufb; its byte indices are per 128-bit
 // lane, so lane p of each takes byte 4p + j).
@@ -92,78 +85,303 @@ inline __m512i byte_of_lanes_twice(__m512i v, int j) {
                                                 _mm512_set4_epi32(0x000c000c, 0x00080008, 0x00040004, 0)));
 }
 
-// Decode and small batches: NT tokens, every panel read once, straight from memory to vpdpbusd.
-// Half a sub-block's dot product (16 weights, at most 16 * 15 * 128) fits int16, so vpdpwssd
-// against the scale (high half of its lane 0) scales it exactly, as the prompt micro-kernel does.
-template <int NT>
+// Byte j of each int32 lane of v, sign-extended.
+inline __m512i signed_byte_of_lanes(__m512i v, int j) {
+  return _mm512_srai_epi32(j == 3 ? v : _mm512_slli_epi32(v, 24 - 8 * j), 24);
+}
+
+// ---- Q4_K ----
+
+struct Q4KPanels {
+  using Block = BlockQ4_K;
+  using Panel = StoredPanel<36, 0>;
+  static constexpr int kGroupWeights = 32;   // weights per sub-block scale
+  static constexpr bool kInt16Halves = true;  // see multiply_tile
+  static constexpr int kCodes = 4;            // first code vector
+
+  // The 16 rows' sub-block scales and mins, each byte one 6-bit value: lane r of scales[0] holds
+  // scales 0-3 of row r, scales[1] scales 4-7; mins likewise (tensor/blocks.h, 16 rows at once).
+  struct Scales {
+    __m512i scales[2], mins[2];
+    __m512 d, dmin;
+  };
+
+  static Scales unpack_scales(const std::uint8_t* blk) {
+    const __m512i ds = _mm512_loadu_si512(blk);
+    const __m512i a = _mm512_loadu_si512(blk + 64), b = _mm512_loadu_si512(blk + 128), c = _mm512_loadu_si512(blk + 192);
+    const __m512i six_bits = _mm512_set1_epi8(0x3f), low_nibble = _mm512_set1_epi8(0x0f), bits_45 = _mm512_set1_epi8(0x30);
+    Scales s;
+    s.scales[0] = _mm512_and_si512(a, six_bits);
+    s.scales[1] = _mm512_or_si512(_mm512_and_si512(c, low_nibble), _mm512_and_si512(_mm512_srli_epi32(a, 2), bits_45));
+    s.mins[0] = _mm512_and_si512(b, six_bits);
+    s.mins[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(c, 4), low_nibble),
+                                _mm512_and_si512(_mm512_srli_epi32(b, 2), bits_45));
+    s.d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(ds));
+    s.dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(ds, 16)));
+    return s;
+  }
+
+  // acc[t] += super-block b of the panel's 16 rows dotted with token t: the exact totals S and M
+  // of q45_k_row, then S * (d dx) - M * (dmin dx) in one FMS. Half a sub-block's dot product (16
+  // weights, at most 16 * 15 * 128) fits int16, so vpdpwssd against the scale (high half of its
+  // lane 0) scales it exactly, as the prompt micro-kernel does.
+  template <int NT>
+  __attribute__((always_inline)) static void add_block(const Panel& panel, std::int64_t b, const BlockQ8_K* const* x,
+                                                       __m512* acc) {
+    const std::uint8_t* blk = panel.block(b);
+    const Scales s = unpack_scales(blk);
+    const std::uint8_t* codes = blk + kCodes * 64;
+    const __m512i low_nibble = _mm512_set1_epi8(0x0f);
+    __m512i sums[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) sums[t] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) {
+      const __m512i scale_low = byte_of_lanes(s.scales[g / 2], (2 * g) % 4);       // sub-block 2g
+      const __m512i scale_high = byte_of_lanes(s.scales[g / 2], (2 * g + 1) % 4);  // sub-block 2g + 1
+#pragma GCC unroll 2
+      for (int half = 0; half < 2; ++half) {
+        __m512i dot_low[NT], dot_high[NT];
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) dot_low[t] = dot_high[t] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+          const __m512i v = _mm512_loadu_si512(codes + (8 * g + 4 * half + k) * 64);
+          const __m512i low = _mm512_and_si512(v, low_nibble);
+          const __m512i high = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble);
+          const int at = 64 * g + 16 * half + 4 * k;  // the low nibbles' first weight
+#pragma GCC unroll 4
+          for (int t = 0; t < NT; ++t) {
+            dot_low[t] = _mm512_dpbusd_epi32(dot_low[t], low, _mm512_set1_epi32(four_bytes(x[t][b].qs + at)));
+            dot_high[t] = _mm512_dpbusd_epi32(dot_high[t], high, _mm512_set1_epi32(four_bytes(x[t][b].qs + at + 32)));
+          }
+        }
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+          sums[t] = _mm512_dpwssd_epi32(sums[t], dot_low[t], scale_low);
+          sums[t] = _mm512_dpwssd_epi32(sums[t], dot_high[t], scale_high);
+        }
+      }
+    }
+    __m512i min_pairs[8];  // sub-block j's min in both halves: against bsums 2j, 2j + 1
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) min_pairs[j] = byte_of_lanes_twice(s.mins[j / 4], j % 4);
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+      __m512i mins_term = _mm512_setzero_si512();
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        mins_term = _mm512_dpwssd_epi32(mins_term, min_pairs[j], _mm512_set1_epi32(four_bytes(x[t][b].bsums + 2 * j)));
+      }
+      const __m512 xd = _mm512_set1_ps(x[t][b].d);
+      const __m512 mins = _mm512_mul_ps(_mm512_cvtepi32_ps(mins_term), _mm512_mul_ps(s.dmin, xd));
+      acc[t] = _mm512_add_ps(acc[t], _mm512_fmsub_ps(_mm512_cvtepi32_ps(sums[t]), _mm512_mul_ps(s.d, xd), mins));
+    }
+  }
+
+  // Super-block b of the panel as the prompt micro-kernel takes it: two ands and a shift per 64
+  // bytes, where the file's rows need a scatter of every row.
+  static void fill(const Panel& panel, std::int64_t b, UnpackedBlock& u) {
+    const std::uint8_t* blk = panel.block(b);
+    const Scales s = unpack_scales(blk);
+    const std::uint8_t* codes = blk + kCodes * 64;
+    const __m512i low_nibble = _mm512_set1_epi8(0x0f);
+    for (int g = 0; g < 4; ++g) {
+      for (int k = 0; k < 8; ++k) {
+        const __m512i v = _mm512_loadu_si512(codes + (8 * g + k) * 64);
+        _mm512_store_si512(u.q[16 * g + k], _mm512_and_si512(v, low_nibble));
+        _mm512_store_si512(u.q[16 * g + 8 + k], _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble));
+      }
+    }
+    for (int j = 0; j < 8; ++j) {
+      _mm512_store_si512(u.scale[j], byte_of_lanes(s.scales[j / 4], j % 4));
+      _mm512_store_si512(u.mins[j], byte_of_lanes_twice(s.mins[j / 4], j % 4));
+    }
+    _mm512_store_ps(u.d, s.d);
+    _mm512_store_ps(u.dmin, s.dmin);
+  }
+
+  // Super-block b of 16 rows into the panel: one transpose for the header, eight for qs.
+  static void pack(const PanelRows& rows, std::int64_t b, const Panel& panel) {
+    auto* blk = const_cast<std::uint8_t*>(panel.block(b));
+    for (int j = 0; j < 9; ++j) {
+      __m512i q[4];
+      transpose_16x4(rows.row, b * static_cast<std::int64_t>(sizeof(Block)) + 16 * j, q);
+      for (int i = 0; i < 4; ++i) _mm512_storeu_si512(blk + (4 * j + i) * 64, q[i]);
+    }
+  }
+};
+
+// ---- Q6_K ----
+
+struct Q6KPanels {
+  using Block = BlockQ6_K;
+  using Panel = StoredPanel<52, 32>;
+  static constexpr int kGroupWeights = 16;
+  static constexpr bool kInt16Halves = false;
+  static constexpr int kHigh = 32, kScales = 48;  // first qh / scale vector (ql from 0)
+  static_assert(offsetof(Block, qh) == 128 && offsetof(Block, scales) == 192 && offsetof(Block, d) == 208,
+                "the transposes below follow the block layout");
+
+  // The four 6-bit codes that share ql vector k (k < 16) of half h and its qh vector: low nibbles
+  // are weights 128h + 4k .., high nibbles 128h + 64 + 4k ..; qh bits 0-1 / 4-5 top them for
+  // k < 8, bits 2-3 / 6-7 for k >= 8 (tensor/blocks.h). Returns [low, high].
+  struct CodePair {
+    __m512i low, high;
+  };
+  static CodePair codes(const std::uint8_t* blk, int h, int k) {
+    const __m512i nibble = _mm512_set1_epi8(0x0f), top = _mm512_set1_epi8(0x30);
+    const __m512i ql = _mm512_loadu_si512(blk + (16 * h + k) * 64);
+    const __m512i qh = _mm512_loadu_si512(blk + (kHigh + 8 * h + k % 8) * 64);
+    const __m512i qh_low = k < 8 ? _mm512_slli_epi16(qh, 4) : _mm512_slli_epi16(qh, 2);   // bits 0-1 / 2-3 to 4-5
+    const __m512i qh_high = k < 8 ? qh : _mm512_srli_epi16(qh, 2);                        // bits 4-5 / 6-7 to 4-5
+    return {_mm512_or_si512(_mm512_and_si512(ql, nibble), _mm512_and_si512(qh_low, top)),
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), nibble), _mm512_and_si512(qh_high, top))};
+  }
+
+  // acc[t] += (S - M) * (d dx), the exact totals of q6_k_row: S = sum over the 16 sub-blocks of
+  // scale * dot product (vpmulld: 16 weights' dot product exceeds int16), M = 32 * sum of scale *
+  // bsum (vpdpwssd with the scales split into even and odd int16 halves, and the bsums ordered to
+  // match).
+  template <int NT>
+  __attribute__((always_inline)) static void add_block(const Panel& panel, std::int64_t b, const BlockQ8_K* const* x,
+                                                       __m512* acc) {
+    const std::uint8_t* blk = panel.block(b);
+    __m512i sc[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) sc[v] = _mm512_loadu_si512(blk + (kScales + v) * 64);
+    __m512i sums[NT];
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) sums[t] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 2
+      for (int quarter = 0; quarter < 2; ++quarter) {
+        // ql vectors k and k + 8 for k in 4 * quarter + [0, 4): sub-blocks 8h + quarter + {0, 2, 4, 6}.
+        __m512i dot[NT][4];
+#pragma GCC unroll 4
+        for (int t = 0; t < NT; ++t) {
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i) dot[t][i] = _mm512_setzero_si512();
+        }
+#pragma GCC unroll 4
+        for (int k = 4 * quarter; k < 4 * quarter + 4; ++k) {
+          const CodePair first = codes(blk, h, k), second = codes(blk, h, k + 8);
+          const int at = 128 * h + 4 * k;  // the first low nibbles' first weight
+#pragma GCC unroll 4
+          for (int t = 0; t < NT; ++t) {
+            const std::int8_t* a = x[t][b].qs + at;
+            dot[t][0] = _mm512_dpbusd_epi32(dot[t][0], first.low, _mm512_set1_epi32(four_bytes(a)));
+            dot[t][1] = _mm512_dpbusd_epi32(dot[t][1], second.low, _mm512_set1_epi32(four_bytes(a + 32)));
+            dot[t][2] = _mm512_dpbusd_epi32(dot[t][2], first.high, _mm512_set1_epi32(four_bytes(a + 64)));
+            dot[t][3] = _mm512_dpbusd_epi32(dot[t][3], second.high, _mm512_set1_epi32(four_bytes(a + 96)));
+          }
+        }
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i) {
+          const int j = 8 * h + quarter + 2 * i;  // sub-block of dot[.][i]
+          const __m512i scale = signed_byte_of_lanes(sc[j / 4], j % 4);
+#pragma GCC unroll 4
+          for (int t = 0; t < NT; ++t) sums[t] = _mm512_add_epi32(sums[t], _mm512_mullo_epi32(dot[t][i], scale));
+        }
+      }
+    }
+    // Scales as int16 pairs: even[v] lane r = (scale 4v, scale 4v + 2) of row r, odd[v] = (4v + 1, 4v + 3).
+    __m512i even[4], odd[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      even[v] = _mm512_srai_epi16(_mm512_slli_epi16(sc[v], 8), 8);
+      odd[v] = _mm512_srai_epi16(sc[v], 8);
+    }
+    const __m256i pair_order = _mm256_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15,
+                                                0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel.tail(b))));
+#pragma GCC unroll 4
+    for (int t = 0; t < NT; ++t) {
+      // bsums as int32 pairs [(0, 2), (1, 3), (4, 6), (5, 7), ...]
+      alignas(32) std::int32_t pairs[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(pairs),
+                         _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t][b].bsums)), pair_order));
+      __m512i offset = _mm512_setzero_si512();
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) {
+        offset = _mm512_dpwssd_epi32(offset, even[v], _mm512_set1_epi32(pairs[2 * v]));
+        offset = _mm512_dpwssd_epi32(offset, odd[v], _mm512_set1_epi32(pairs[2 * v + 1]));
+      }
+      const __m512i total = _mm512_sub_epi32(sums[t], _mm512_slli_epi32(offset, 5));  // stored q is q + 32
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(x[t][b].d)), acc[t]);
+    }
+  }
+
+  static void fill(const Panel& panel, std::int64_t b, UnpackedBlock& u) {
+    const std::uint8_t* blk = panel.block(b);
+    for (int h = 0; h < 2; ++h) {
+      for (int k = 0; k < 16; ++k) {
+        const CodePair c = codes(blk, h, k);
+        _mm512_store_si512(u.q[32 * h + k], c.low);        // weights 128h + 4k ..
+        _mm512_store_si512(u.q[32 * h + 16 + k], c.high);  // weights 128h + 64 + 4k ..
+      }
+    }
+    for (int v = 0; v < 4; ++v) {
+      const __m512i sc = _mm512_loadu_si512(blk + (kScales + v) * 64);
+      for (int i = 0; i < 4; ++i) _mm512_store_si512(u.scale[4 * v + i], signed_byte_of_lanes(sc, i));
+      // mins[p] lane r = 32 x (scale 2p, scale 2p + 1) of row r, as int16: rows 0-7 from the low
+      // half, 8-15 from the high half, each row's two pairs in adjacent lanes, then split.
+      const __m512i lo = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(sc));
+      const __m512i hi = _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(sc, 1));
+      const __m512i first = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+      const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(1));
+      _mm512_store_si512(u.mins[2 * v], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, first, hi), 5));
+      _mm512_store_si512(u.mins[2 * v + 1], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, second, hi), 5));
+    }
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel.tail(b))));
+    _mm512_store_ps(u.d, d);
+    _mm512_store_ps(u.dmin, d);
+  }
+
+  // Super-block b of 16 rows into the panel: 13 transposes (ql, qh, scales), then the d values.
+  static void pack(const PanelRows& rows, std::int64_t b, const Panel& panel) {
+    auto* blk = const_cast<std::uint8_t*>(panel.block(b));
+    const std::int64_t at = b * static_cast<std::int64_t>(sizeof(Block));
+    for (int j = 0; j < 13; ++j) {
+      __m512i q[4];
+      transpose_16x4(rows.row, at + 16 * j, q);
+      for (int i = 0; i < 4; ++i) _mm512_storeu_si512(blk + (4 * j + i) * 64, q[i]);
+    }
+    auto* d = const_cast<std::uint8_t*>(panel.tail(b));
+    for (int r = 0; r < kPanelRows; ++r) std::memcpy(d + 2 * r, rows.row[r] + at + offsetof(Block, d), 2);
+  }
+};
+
+// ---- the loops, for both types ----
+
+// Decode and small batches: NT tokens, each panel read once, front to back, straight from memory
+// to vpdpbusd; acc[t] lane r is row r's output for token t.
+template <class P, int NT>
 void panel_rows_tokens(const WeightMatrix& w, const BlockQ8_K* const* x, float* y, std::int64_t y_stride,
                        std::int64_t row_begin, std::int64_t row_end) {
+  using Panel = typename P::Panel;
   const std::int64_t nb = w.n_in / kQK_K;
   // Read in order and fetched 16 KiB ahead into L2, up to the end of this thread's rows, as the
   // legacy types' stored panels are (legacy_quant_avx512.cpp says why).
   constexpr std::uint64_t kAhead = 16384;
-  const std::uint8_t* range_end = StoredQ4KPanel(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows).first;
-  const __m512i low_nibble = _mm512_set1_epi8(0x0f);
+  const char* range_end =
+      reinterpret_cast<const char*>(Panel(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows, nb).first);
   for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
     const int n_valid = static_cast<int>(row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows);
-    const StoredQ4KPanel panel(w.data, w.row_bytes, r0 / kPanelRows);
+    const Panel panel(w.data, w.row_bytes, r0 / kPanelRows, nb);
+    if (r0 == row_begin) panel.prefetch_tail();
+    if (r0 + kPanelRows < row_end) Panel(w.data, w.row_bytes, r0 / kPanelRows + 1, nb).prefetch_tail();
     __m512 acc[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
-      const std::uint8_t* blk = panel.block(b);
-      const char* ahead = reinterpret_cast<const char*>(blk) + kAhead;
-      if (ahead < reinterpret_cast<const char*>(range_end)) {
-#pragma GCC unroll 36
-        for (std::uint64_t off = 0; off < StoredQ4KPanel::kBlockBytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
+      const char* ahead = reinterpret_cast<const char*>(panel.block(b)) + kAhead;
+      if (ahead < range_end) {
+#pragma GCC unroll 64
+        for (std::uint64_t off = 0; off < Panel::kBlockBytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
       }
-      const PanelScales s = unpack_panel_scales(blk);
-      const std::uint8_t* codes = StoredQ4KPanel::codes(blk);
-      __m512i sums[NT];
-#pragma GCC unroll 4
-      for (int t = 0; t < NT; ++t) sums[t] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-      for (int g = 0; g < 4; ++g) {
-        const __m512i scale_low = byte_of_lanes(s.scales[g / 2], (2 * g) % 4);       // sub-block 2g
-        const __m512i scale_high = byte_of_lanes(s.scales[g / 2], (2 * g + 1) % 4);  // sub-block 2g + 1
-#pragma GCC unroll 2
-        for (int half = 0; half < 2; ++half) {
-          __m512i dot_low[NT], dot_high[NT];
-#pragma GCC unroll 4
-          for (int t = 0; t < NT; ++t) dot_low[t] = dot_high[t] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-          for (int k = 0; k < 4; ++k) {
-            const __m512i v = _mm512_loadu_si512(codes + (8 * g + 4 * half + k) * 64);
-            const __m512i low = _mm512_and_si512(v, low_nibble);
-            const __m512i high = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble);
-            const int at = 64 * g + 16 * half + 4 * k;  // the low nibbles' first weight
-#pragma GCC unroll 4
-            for (int t = 0; t < NT; ++t) {
-              dot_low[t] = _mm512_dpbusd_epi32(dot_low[t], low, _mm512_set1_epi32(four_bytes(x[t][b].qs + at)));
-              dot_high[t] = _mm512_dpbusd_epi32(dot_high[t], high, _mm512_set1_epi32(four_bytes(x[t][b].qs + at + 32)));
-            }
-          }
-#pragma GCC unroll 4
-          for (int t = 0; t < NT; ++t) {
-            sums[t] = _mm512_dpwssd_epi32(sums[t], dot_low[t], scale_low);
-            sums[t] = _mm512_dpwssd_epi32(sums[t], dot_high[t], scale_high);
-          }
-        }
-      }
-      __m512i min_pairs[8];  // sub-block j's min in both halves: against bsums 2j, 2j + 1
-#pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) min_pairs[j] = byte_of_lanes_twice(s.mins[j / 4], j % 4);
-#pragma GCC unroll 4
-      for (int t = 0; t < NT; ++t) {
-        __m512i mins_term = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) {
-          mins_term = _mm512_dpwssd_epi32(mins_term, min_pairs[j], _mm512_set1_epi32(four_bytes(x[t][b].bsums + 2 * j)));
-        }
-        const __m512 xd = _mm512_set1_ps(x[t][b].d);
-        const __m512 mins = _mm512_mul_ps(_mm512_cvtepi32_ps(mins_term), _mm512_mul_ps(s.dmin, xd));
-        acc[t] = _mm512_add_ps(acc[t], _mm512_fmsub_ps(_mm512_cvtepi32_ps(sums[t]), _mm512_mul_ps(s.d, xd), mins));
-      }
+      P::template add_block<NT>(panel, b, x, acc);
     }
     const auto lanes = static_cast<__mmask16>((1u << n_valid) - 1);
 #pragma GCC unroll 4
@@ -171,40 +389,16 @@ void panel_rows_tokens(const WeightMatrix& w, const BlockQ8_K* const* x, float* 
   }
 }
 
-// Prompts: the tile loop of the micro-kernel, with each chunk unpacked from the panel (two
-// ands and a shift per 64 bytes, where the file's rows need a scatter of every row).
-void fill_tile_from_panel(const WeightMatrix& w, std::int64_t o0, std::int64_t b0, int nb, UnpackedBlock* u) {
-  const StoredQ4KPanel panel(w.data, w.row_bytes, o0 / kPanelRows);
-  const __m512i low_nibble = _mm512_set1_epi8(0x0f);
-  for (int i = 0; i < nb; ++i) {
-    const std::uint8_t* blk = panel.block(b0 + i);
-    const PanelScales s = unpack_panel_scales(blk);
-    const std::uint8_t* codes = StoredQ4KPanel::codes(blk);
-    for (int g = 0; g < 4; ++g) {
-      for (int k = 0; k < 8; ++k) {
-        const __m512i v = _mm512_loadu_si512(codes + (8 * g + k) * 64);
-        _mm512_store_si512(u[i].q[16 * g + k], _mm512_and_si512(v, low_nibble));
-        _mm512_store_si512(u[i].q[16 * g + 8 + k], _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble));
-      }
-    }
-    for (int j = 0; j < 8; ++j) {
-      _mm512_store_si512(u[i].scale[j], byte_of_lanes(s.scales[j / 4], j % 4));
-      _mm512_store_si512(u[i].mins[j], byte_of_lanes_twice(s.mins[j / 4], j % 4));
-    }
-    _mm512_store_ps(u[i].d, s.d);
-    _mm512_store_ps(u[i].dmin, s.dmin);
-  }
-}
-
-}  // namespace
-
-void q4_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
-                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  if (n_tokens >= kMinGemmTokens) {
-    const auto fill = [&w](std::int64_t o0, int, std::int64_t b0, int nb, UnpackedBlock* u) {
-      fill_tile_from_panel(w, o0, b0, nb, u);
+template <class P>
+void stored_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                 float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  const std::int64_t nb = w.n_in / kQK_K;
+  if (n_tokens >= kMinGemmTokens) {  // prompts: the micro-kernel, tiles unpacked from the panels
+    const auto fill = [&w, nb](std::int64_t o0, int, std::int64_t b0, int n, UnpackedBlock* u) {
+      const typename P::Panel panel(w.data, w.row_bytes, o0 / kPanelRows, nb);
+      for (int i = 0; i < n; ++i) P::fill(panel, b0 + i, u[i]);
     };
-    gemm_tiles<32, true>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end, fill);
+    gemm_tiles<P::kGroupWeights, P::kInt16Halves>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end, fill);
     return;
   }
   for (std::int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
@@ -214,31 +408,42 @@ void q4_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_
       xs[t] = reinterpret_cast<const BlockQ8_K*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes);
     float* yt = y + t0 * y_stride;
     switch (nt) {
-      case 1: panel_rows_tokens<1>(w, xs, yt, y_stride, row_begin, row_end); break;
-      case 2: panel_rows_tokens<2>(w, xs, yt, y_stride, row_begin, row_end); break;
-      case 3: panel_rows_tokens<3>(w, xs, yt, y_stride, row_begin, row_end); break;
-      default: panel_rows_tokens<4>(w, xs, yt, y_stride, row_begin, row_end); break;
+      case 1: panel_rows_tokens<P, 1>(w, xs, yt, y_stride, row_begin, row_end); break;
+      case 2: panel_rows_tokens<P, 2>(w, xs, yt, y_stride, row_begin, row_end); break;
+      case 3: panel_rows_tokens<P, 3>(w, xs, yt, y_stride, row_begin, row_end); break;
+      default: panel_rows_tokens<P, 4>(w, xs, yt, y_stride, row_begin, row_end); break;
     }
   }
 }
 
-// Rows [row_begin, row_end) (row_begin a multiple of 16) of w into StoredQ4KPanel at `out`: one
-// 16x16-byte transpose for the header words, eight for the codes.
-void q4_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
+// Rows [row_begin, row_end) (row_begin a multiple of 16) of w into panels at `out`.
+template <class P>
+void pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
+  static_assert(P::Panel::kBytesPerBlock == kPanelRows * sizeof(typename P::Block), "a panel keeps the rows' size");
   const std::int64_t nb = w.n_in / kQK_K;
   for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
     const int n_valid = static_cast<int>(w.n_out - r0 < kPanelRows ? w.n_out - r0 : kPanelRows);
     const PanelRows rows(w.row(r0), w.row_bytes, n_valid, nb);
-    const StoredQ4KPanel panel(out, w.row_bytes, r0 / kPanelRows);
-    for (std::int64_t b = 0; b < nb; ++b) {
-      auto* blk = const_cast<std::uint8_t*>(panel.block(b));
-      for (int j = 0; j < 9; ++j) {  // 16-byte pieces of the block: header, then qs
-        __m512i q[4];
-        transpose_16x4(rows.row, b * static_cast<std::int64_t>(sizeof(BlockQ4_K)) + 16 * j, q);
-        for (int i = 0; i < 4; ++i) _mm512_storeu_si512(blk + (4 * j + i) * 64, q[i]);
-      }
-    }
+    const typename P::Panel panel(out, w.row_bytes, r0 / kPanelRows, nb);
+    for (std::int64_t b = 0; b < nb; ++b) P::pack(rows, b, panel);
   }
+}
+
+}  // namespace
+
+void q4_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  stored_rows<Q4KPanels>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+void q4_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
+  pack_panels<Q4KPanels>(w, out, row_begin, row_end);
+}
+void q6_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  stored_rows<Q6KPanels>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+void q6_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
+  pack_panels<Q6KPanels>(w, out, row_begin, row_end);
 }
 
 }  // namespace autarky::avx512
