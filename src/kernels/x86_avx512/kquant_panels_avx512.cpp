@@ -1,20 +1,22 @@
-// Q4_K and Q6_K weights repacked at load time into 16-row panels (MatmulKernel::pack /
+// Q4_K, Q5_K and Q6_K weights repacked at load time into 16-row panels (MatmulKernel::pack /
 // packed_rows), times Q8_K activations.
 //
 // Why: decode of the file's rows (kquant_gemv_avx512.cpp) unpacks every super-block of every row
 // on its own, ~55 instructions per row and super-block for Q4_K, and on an AMD Zen 4 core that
-// work, not DRAM, bounded K-quant decode. In a panel the 16 rows' bytes at each offset lie side by
+// work, not DRAM, bounded Q4_K decode. In a panel the 16 rows' bytes at each offset lie side by
 // side, so one 64-byte load and one vpdpbusd serve 16 rows (one row per int32 lane, the prompt
 // micro-kernel's layout) and scales are unpacked for 16 rows at once, with no horizontal sums.
 //
 // Layout: a panel is the 16 rows' super-blocks in order, 16 x sizeof(block) bytes each, so the
-// matrix keeps its size. Each super-block is a run of 64-byte vectors whose lane r holds 4 bytes
-// of row r exactly as they lie at the same offset of its block (a 16x4-byte transpose):
+// matrix keeps its size. A super-block is its rows' bytes transposed 4 at a time: vector v (64
+// bytes) holds in lane r the bytes 4v .. 4v + 3 of row r's block, so every field keeps its place
+// (field at byte offset o: vectors from o / 4):
 //   Q4_K, 36 vectors:  0: d, dmin | 1-3: the 12 scale and min bytes (words a, b, c of
 //     tensor/blocks.h) | 4 + 8g + k: qs[32g + 4k ..], i.e. weights 64g + 4k .. + 3 in the low
 //     nibbles (sub-block 2g) and 64g + 32 + 4k .. in the high ones (sub-block 2g + 1).
-//   Q6_K, 52 vectors:  0-31: ql | 32-47: qh | 48-51: the 16 int8 scales; the panel's fp16 d
-//     values (16 per super-block, 32 bytes) follow all its super-blocks, keeping those aligned.
+//   Q5_K, 44 vectors:  the same, with qh in vectors 4-11 and qs from 12.
+//   Q6_K, 52 vectors:  0-31: ql | 32-47: qh | 48-51: the 16 int8 scales; the fp16 d values (16 per
+//     super-block, 32 bytes) go after all the panel's super-blocks, keeping those 64-byte aligned.
 // A last panel with fewer than 16 rows repeats its last row; those lanes are never stored.
 //
 // Results: the exact int32 totals of the row kernels (scaled sub-block sums, and the mins or the
@@ -34,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "kernels/x86_avx512/kquant_tile_avx512.h"
@@ -90,14 +93,18 @@ inline __m512i signed_byte_of_lanes(__m512i v, int j) {
   return _mm512_srai_epi32(j == 3 ? v : _mm512_slli_epi32(v, 24 - 8 * j), 24);
 }
 
-// ---- Q4_K ----
+// ---- Q4_K, Q5_K ----
 
-struct Q4KPanels {
-  using Block = BlockQ4_K;
-  using Panel = StoredPanel<36, 0>;
-  static constexpr int kGroupWeights = 32;   // weights per sub-block scale
-  static constexpr bool kInt16Halves = true;  // see multiply_tile
-  static constexpr int kCodes = 4;            // first code vector
+template <typename BlockT>
+struct Q45KPanels {
+  using Block = BlockT;
+  static constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
+  using Panel = StoredPanel<sizeof(Block) / 4, 0>;
+  static constexpr int kGroupWeights = 32;          // weights per sub-block scale
+  static constexpr bool kInt16Halves = !kFifthBit;  // see below and multiply_tile
+  static constexpr int kHighBits = offsetof(BlockQ5_K, qh) / 4;  // first qh vector (Q5_K)
+  static constexpr int kCodes = offsetof(Block, qs) / 4;
+  static constexpr int kTransposedBytes = sizeof(Block);
 
   // The 16 rows' sub-block scales and mins, each byte one 6-bit value: lane r of scales[0] holds
   // scales 0-3 of row r, scales[1] scales 4-7; mins likewise (tensor/blocks.h, 16 rows at once).
@@ -121,17 +128,41 @@ struct Q4KPanels {
     return s;
   }
 
+  // Bit `from` of every byte moved to bit 4 (the others cleared): the fifth bit of a code.
+  static __m512i bit_to_4(__m512i v, int from) {
+    const __m512i moved = from < 4 ? _mm512_slli_epi16(v, 4 - from) : from > 4 ? _mm512_srli_epi16(v, from - 4) : v;
+    return _mm512_and_si512(moved, _mm512_set1_epi8(0x10));
+  }
+
+  // Code vector 8g + k as codes: low nibbles are weights 64g + 4k .. + 3 (sub-block 2g), high
+  // nibbles 64g + 32 + 4k .. (sub-block 2g + 1); Q5_K's fifth bits are bits 2g and 2g + 1 of the
+  // qh bytes 4k .., which lie in qh vector k.
+  struct CodePair {
+    __m512i low, high;
+  };
+  static CodePair codes(const std::uint8_t* blk, int g, int k) {
+    const __m512i low_nibble = _mm512_set1_epi8(0x0f);
+    const __m512i v = _mm512_loadu_si512(blk + (kCodes + 8 * g + k) * 64);
+    CodePair c{_mm512_and_si512(v, low_nibble), _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble)};
+    if constexpr (kFifthBit) {
+      const __m512i qh = _mm512_loadu_si512(blk + (kHighBits + k) * 64);
+      c.low = _mm512_or_si512(c.low, bit_to_4(qh, 2 * g));
+      c.high = _mm512_or_si512(c.high, bit_to_4(qh, 2 * g + 1));
+    }
+    return c;
+  }
+
   // acc[t] += super-block b of the panel's 16 rows dotted with token t: the exact totals S and M
-  // of q45_k_row, then S * (d dx) - M * (dmin dx) in one FMS. Half a sub-block's dot product (16
-  // weights, at most 16 * 15 * 128) fits int16, so vpdpwssd against the scale (high half of its
-  // lane 0) scales it exactly, as the prompt micro-kernel does.
+  // of q45_k_row, then S * (d dx) - M * (dmin dx) in one FMS. Q4_K: half a sub-block's dot
+  // product (16 weights, at most 16 * 15 * 128) fits int16, so vpdpwssd against the scale (high
+  // half of its lane 0) scales it exactly, as the prompt micro-kernel does; Q5_K's codes go to
+  // 31, so its whole sub-block sums are scaled with vpmulld.
   template <int NT>
   __attribute__((always_inline)) static void add_block(const Panel& panel, std::int64_t b, const BlockQ8_K* const* x,
                                                        __m512* acc) {
     const std::uint8_t* blk = panel.block(b);
     const Scales s = unpack_scales(blk);
-    const std::uint8_t* codes = blk + kCodes * 64;
-    const __m512i low_nibble = _mm512_set1_epi8(0x0f);
+    constexpr int kPieces = kInt16Halves ? 2 : 1, kPieceSteps = 8 / kPieces;
     __m512i sums[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) sums[t] = _mm512_setzero_si512();
@@ -140,26 +171,29 @@ struct Q4KPanels {
       const __m512i scale_low = byte_of_lanes(s.scales[g / 2], (2 * g) % 4);       // sub-block 2g
       const __m512i scale_high = byte_of_lanes(s.scales[g / 2], (2 * g + 1) % 4);  // sub-block 2g + 1
 #pragma GCC unroll 2
-      for (int half = 0; half < 2; ++half) {
+      for (int piece = 0; piece < kPieces; ++piece) {
         __m512i dot_low[NT], dot_high[NT];
 #pragma GCC unroll 4
         for (int t = 0; t < NT; ++t) dot_low[t] = dot_high[t] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-          const __m512i v = _mm512_loadu_si512(codes + (8 * g + 4 * half + k) * 64);
-          const __m512i low = _mm512_and_si512(v, low_nibble);
-          const __m512i high = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble);
-          const int at = 64 * g + 16 * half + 4 * k;  // the low nibbles' first weight
+#pragma GCC unroll 8
+        for (int k = piece * kPieceSteps; k < (piece + 1) * kPieceSteps; ++k) {
+          const CodePair c = codes(blk, g, k);
+          const int at = 64 * g + 4 * k;  // the low nibbles' first weight
 #pragma GCC unroll 4
           for (int t = 0; t < NT; ++t) {
-            dot_low[t] = _mm512_dpbusd_epi32(dot_low[t], low, _mm512_set1_epi32(four_bytes(x[t][b].qs + at)));
-            dot_high[t] = _mm512_dpbusd_epi32(dot_high[t], high, _mm512_set1_epi32(four_bytes(x[t][b].qs + at + 32)));
+            dot_low[t] = _mm512_dpbusd_epi32(dot_low[t], c.low, _mm512_set1_epi32(four_bytes(x[t][b].qs + at)));
+            dot_high[t] = _mm512_dpbusd_epi32(dot_high[t], c.high, _mm512_set1_epi32(four_bytes(x[t][b].qs + at + 32)));
           }
         }
 #pragma GCC unroll 4
         for (int t = 0; t < NT; ++t) {
-          sums[t] = _mm512_dpwssd_epi32(sums[t], dot_low[t], scale_low);
-          sums[t] = _mm512_dpwssd_epi32(sums[t], dot_high[t], scale_high);
+          if constexpr (kInt16Halves) {
+            sums[t] = _mm512_dpwssd_epi32(sums[t], dot_low[t], scale_low);
+            sums[t] = _mm512_dpwssd_epi32(sums[t], dot_high[t], scale_high);
+          } else {
+            sums[t] = _mm512_add_epi32(sums[t], _mm512_mullo_epi32(dot_low[t], scale_low));
+            sums[t] = _mm512_add_epi32(sums[t], _mm512_mullo_epi32(dot_high[t], scale_high));
+          }
         }
       }
     }
@@ -179,18 +213,16 @@ struct Q4KPanels {
     }
   }
 
-  // Super-block b of the panel as the prompt micro-kernel takes it: two ands and a shift per 64
+  // Super-block b of the panel as the prompt micro-kernel takes it: a few logic ops per 64
   // bytes, where the file's rows need a scatter of every row.
   static void fill(const Panel& panel, std::int64_t b, UnpackedBlock& u) {
     const std::uint8_t* blk = panel.block(b);
     const Scales s = unpack_scales(blk);
-    const std::uint8_t* codes = blk + kCodes * 64;
-    const __m512i low_nibble = _mm512_set1_epi8(0x0f);
     for (int g = 0; g < 4; ++g) {
       for (int k = 0; k < 8; ++k) {
-        const __m512i v = _mm512_loadu_si512(codes + (8 * g + k) * 64);
-        _mm512_store_si512(u.q[16 * g + k], _mm512_and_si512(v, low_nibble));
-        _mm512_store_si512(u.q[16 * g + 8 + k], _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble));
+        const CodePair c = codes(blk, g, k);
+        _mm512_store_si512(u.q[16 * g + k], c.low);
+        _mm512_store_si512(u.q[16 * g + 8 + k], c.high);
       }
     }
     for (int j = 0; j < 8; ++j) {
@@ -201,15 +233,7 @@ struct Q4KPanels {
     _mm512_store_ps(u.dmin, s.dmin);
   }
 
-  // Super-block b of 16 rows into the panel: one transpose for the header, eight for qs.
-  static void pack(const PanelRows& rows, std::int64_t b, const Panel& panel) {
-    auto* blk = const_cast<std::uint8_t*>(panel.block(b));
-    for (int j = 0; j < 9; ++j) {
-      __m512i q[4];
-      transpose_16x4(rows.row, b * static_cast<std::int64_t>(sizeof(Block)) + 16 * j, q);
-      for (int i = 0; i < 4; ++i) _mm512_storeu_si512(blk + (4 * j + i) * 64, q[i]);
-    }
-  }
+  static void pack_tail(const PanelRows&, std::int64_t, const Panel&) {}
 };
 
 // ---- Q6_K ----
@@ -339,21 +363,16 @@ struct Q6KPanels {
     _mm512_store_ps(u.dmin, d);
   }
 
-  // Super-block b of 16 rows into the panel: 13 transposes (ql, qh, scales), then the d values.
-  static void pack(const PanelRows& rows, std::int64_t b, const Panel& panel) {
-    auto* blk = const_cast<std::uint8_t*>(panel.block(b));
-    const std::int64_t at = b * static_cast<std::int64_t>(sizeof(Block));
-    for (int j = 0; j < 13; ++j) {
-      __m512i q[4];
-      transpose_16x4(rows.row, at + 16 * j, q);
-      for (int i = 0; i < 4; ++i) _mm512_storeu_si512(blk + (4 * j + i) * 64, q[i]);
-    }
+  static constexpr int kTransposedBytes = offsetof(Block, d);  // ql, qh, scales; d goes to the tail
+
+  static void pack_tail(const PanelRows& rows, std::int64_t b, const Panel& panel) {
     auto* d = const_cast<std::uint8_t*>(panel.tail(b));
-    for (int r = 0; r < kPanelRows; ++r) std::memcpy(d + 2 * r, rows.row[r] + at + offsetof(Block, d), 2);
+    const std::int64_t at = b * static_cast<std::int64_t>(sizeof(Block)) + offsetof(Block, d);
+    for (int r = 0; r < kPanelRows; ++r) std::memcpy(d + 2 * r, rows.row[r] + at, 2);
   }
 };
 
-// ---- the loops, for both types ----
+// ---- the loops, for every type ----
 
 // Decode and small batches: NT tokens, each panel read once, front to back, straight from memory
 // to vpdpbusd; acc[t] lane r is row r's output for token t.
@@ -416,16 +435,29 @@ void stored_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   }
 }
 
-// Rows [row_begin, row_end) (row_begin a multiple of 16) of w into panels at `out`.
+// Rows [row_begin, row_end) (row_begin a multiple of 16) of w into panels at `out`: each
+// super-block's first kTransposedBytes bytes as 16x4-byte transposes, in order, then the tail.
 template <class P>
 void pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
-  static_assert(P::Panel::kBytesPerBlock == kPanelRows * sizeof(typename P::Block), "a panel keeps the rows' size");
+  using Panel = typename P::Panel;
+  static_assert(Panel::kBytesPerBlock == kPanelRows * sizeof(typename P::Block), "a panel keeps the rows' size");
+  static_assert(P::kTransposedBytes % 16 == 0 && P::kTransposedBytes * kPanelRows == Panel::kBlockBytes,
+                "the transposes fill the super-block's vectors");
   const std::int64_t nb = w.n_in / kQK_K;
   for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
     const int n_valid = static_cast<int>(w.n_out - r0 < kPanelRows ? w.n_out - r0 : kPanelRows);
     const PanelRows rows(w.row(r0), w.row_bytes, n_valid, nb);
-    const typename P::Panel panel(out, w.row_bytes, r0 / kPanelRows, nb);
-    for (std::int64_t b = 0; b < nb; ++b) P::pack(rows, b, panel);
+    const Panel panel(out, w.row_bytes, r0 / kPanelRows, nb);
+    for (std::int64_t b = 0; b < nb; ++b) {
+      auto* blk = const_cast<std::uint8_t*>(panel.block(b));
+      const std::int64_t at = b * static_cast<std::int64_t>(sizeof(typename P::Block));
+      for (int j = 0; j < P::kTransposedBytes / 16; ++j) {
+        __m512i q[4];
+        transpose_16x4(rows.row, at + 16 * j, q);
+        for (int i = 0; i < 4; ++i) _mm512_storeu_si512(blk + (4 * j + i) * 64, q[i]);
+      }
+      P::pack_tail(rows, b, panel);
+    }
   }
 }
 
@@ -433,10 +465,17 @@ void pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begi
 
 void q4_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  stored_rows<Q4KPanels>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  stored_rows<Q45KPanels<BlockQ4_K>>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 void q4_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
-  pack_panels<Q4KPanels>(w, out, row_begin, row_end);
+  pack_panels<Q45KPanels<BlockQ4_K>>(w, out, row_begin, row_end);
+}
+void q5_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  stored_rows<Q45KPanels<BlockQ5_K>>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+void q5_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
+  pack_panels<Q45KPanels<BlockQ5_K>>(w, out, row_begin, row_end);
 }
 void q6_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
