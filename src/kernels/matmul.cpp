@@ -75,18 +75,29 @@ void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatri
   }
 }
 
-WeightMatrix repack_weights_into(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, std::uint8_t* out) {
+void repack_rows_into(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, std::uint8_t* out,
+                      std::int64_t row_begin, std::int64_t row_end) {
   AUTARKY_ASSERT(kernel.pack != nullptr && kernel.packed_rows != nullptr && !w.repacked, "kernel {} cannot repack {}",
                  kernel.name, dtype_name(w.type));
   const std::int64_t m = std::max<std::int64_t>(kernel.row_multiple, 1);
-  const std::int64_t n_tiles = (w.n_out + m - 1) / m;
+  AUTARKY_ASSERT(row_begin % m == 0 && 0 <= row_begin && row_begin <= row_end && row_end <= w.n_out,
+                 "bad row range [{}, {}) to repack", row_begin, row_end);
+  const std::int64_t first_tile = row_begin / m, n_tiles = (row_end - row_begin + m - 1) / m;
   pool.parallel_for(n_tiles, 1, [&](std::int64_t begin, std::int64_t end) {
-    kernel.pack(w, out, begin * m, std::min(end * m, w.n_out));
+    kernel.pack(w, out, (first_tile + begin) * m, std::min((first_tile + end) * m, row_end));
   });
+}
+
+WeightMatrix repacked_matrix(const WeightMatrix& w, std::uint8_t* out) {
   WeightMatrix packed = w;
   packed.data = out;
   packed.repacked = true;
   return packed;
+}
+
+WeightMatrix repack_weights_into(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, std::uint8_t* out) {
+  repack_rows_into(kernel, pool, w, out, 0, w.n_out);
+  return repacked_matrix(w, out);
 }
 
 void matmul(ThreadPool& pool, const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y) {

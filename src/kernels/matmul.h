@@ -55,6 +55,13 @@ struct MatmulKernel {
 // splitting the rows across the pool; returns the matrix to compute with (data = out, repacked).
 WeightMatrix repack_weights_into(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, std::uint8_t* out);
 
+// The same in steps: rows [row_begin, row_end) of w (row_begin a multiple of kernel.row_multiple)
+// into `out`, the whole matrix's buffer; once every row is packed, repacked_matrix(w, out) is
+// the matrix to compute with. (The model releases the file's pages of each step's rows.)
+void repack_rows_into(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatrix& w, std::uint8_t* out,
+                      std::int64_t row_begin, std::int64_t row_end);
+WeightMatrix repacked_matrix(const WeightMatrix& w, std::uint8_t* out);
+
 // The fastest kernel for weights of `type` at instruction-set level `isa` or below; the scalar
 // reference when no faster one covers the type; rows is null when the type cannot be computed with.
 MatmulKernel select_matmul_kernel(DType type, Isa isa = default_isa());

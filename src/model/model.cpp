@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -128,6 +129,8 @@ bool repack_enabled() {
 constexpr TensorRole kMatmulRoles[] = {TensorRole::kAttnQ,   TensorRole::kAttnK,  TensorRole::kAttnV,
                                        TensorRole::kAttnOut, TensorRole::kFfnGate, TensorRole::kFfnUp,
                                        TensorRole::kFfnDown, TensorRole::kOutput};
+
+constexpr std::uint64_t kRepackStepBytes = std::uint64_t{4} << 20;
 }  // namespace
 
 void Model::repack_weights() {
@@ -159,9 +162,20 @@ void Model::repack_weights() {
   ThreadPool pool;
   for (const Job& job : jobs) {
     const WeightMatrix source = *job.w;
-    *job.w = repack_weights_into(job.kernel, pool, source, repacked_.data() + job.offset);
-    // Tensor by tensor, so that at most one tensor is held twice at any time.
+    std::uint8_t* out = repacked_.data() + job.offset;
+    // In steps of about kRepackStepBytes of the file's rows, each step's pages in the map released
+    // once packed, so that only a step, not a whole tensor (a 1B model's output projection is
+    // 54 MB), is ever held twice: peak memory stays at the model's size plus a few MiB.
+    const std::int64_t m = std::max<std::int64_t>(job.kernel.row_multiple, 1);
+    const std::int64_t step = std::max<std::int64_t>(m, static_cast<std::int64_t>(kRepackStepBytes / source.row_bytes) / m * m);
+    for (std::int64_t r = 0; r < source.n_out; r += step) {
+      const std::int64_t end = std::min(r + step, source.n_out);
+      repack_rows_into(job.kernel, pool, source, out, r, end);
+      file_.drop_pages({source.row(r), static_cast<std::size_t>(source.row_bytes * static_cast<std::uint64_t>(end - r))});
+    }
+    // The pages that straddled two steps.
     file_.drop_pages({source.data, static_cast<std::size_t>(source.row_bytes * static_cast<std::uint64_t>(source.n_out))});
+    *job.w = repacked_matrix(source, out);
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   AUTARKY_LOG_DEBUG("{}: repacked {} weight tensors ({:.1f} MiB) for their kernels in {:.0f} ms", file_.path(),
