@@ -7,9 +7,12 @@
 // token broadcast to all lanes then adds a 4-term dot product to every row's lane at once, so
 // the 16 lanes are 16 output rows and no horizontal sums are needed. Sub-block scales, the
 // super-block scales and the mins / -32 offset (through the Q8_K bsums, with vpdpwssd) are
-// applied per lane in the same layout. The unpacking is done once per tile and reused by all
-// tokens of the call, so its cost shrinks with the prompt length; nothing is repacked at load
-// time and the mapped file stays the only copy of the weights.
+// applied per lane in the same layout (kquant_tile_avx512.h). The unpacking is done once per
+// tile and reused by all tokens of the call, so its cost shrinks with the prompt length.
+//
+// This file reads the rows as they lie in the file (AUTARKY_REPACK=0, or a caller that did not
+// repack); a loaded model normally holds the weights repacked into panels, which
+// kquant_panels_avx512.cpp reads with the same micro-kernel.
 //
 // Compiled with AVX-512 flags: no inline functions of shared headers (see kernel_sets.h).
 
