@@ -6,7 +6,7 @@
 // together) and gemm/<TYPE>/<ISA>/<n_out>x<n_in>x<tokens>/t<threads>
 // (prefill; counter "ops/s" counts 2 operations per multiply-add). Levels the CPU lacks are
 // skipped. Times and rates are CPU time of the calling thread (this machine is shared, so wall
-// time is noisy): exact with t1; with t2 the rates count the calling thread's time only. 
+// time is noisy): exact with t1; with t2 the rates count the calling thread's time only.
 // The 2048 x 2048 GEMV weights fit the L3, the 8192 x 2048 ones (8-17 MiB) exceed the L2 caches
 // but fit the 32 MiB L3 of the AMD hosts, and 32768 x 2048 (37-71 MiB) come from DRAM.
 

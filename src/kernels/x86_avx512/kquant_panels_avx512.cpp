@@ -381,11 +381,7 @@ void panel_rows_tokens(const WeightMatrix& w, const BlockQ8_K* const* x, float* 
                        std::int64_t row_begin, std::int64_t row_end) {
   using Panel = typename P::Panel;
   const std::int64_t nb = w.n_in / kQK_K;
-  // Read in order and fetched 16 KiB ahead into L2, up to the end of this thread's rows, as the
-  // legacy types' stored panels are (legacy_quant_avx512.cpp says why).
-  constexpr std::uint64_t kAhead = 16384;
-  const char* range_end =
-      reinterpret_cast<const char*>(Panel(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows, nb).first);
+  const std::uint8_t* range_end = Panel(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows, nb).first;
   for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
     const int n_valid = static_cast<int>(row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows);
     const Panel panel(w.data, w.row_bytes, r0 / kPanelRows, nb);
@@ -395,11 +391,7 @@ void panel_rows_tokens(const WeightMatrix& w, const BlockQ8_K* const* x, float* 
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (std::int64_t b = 0; b < nb; ++b) {
-      const char* ahead = reinterpret_cast<const char*>(panel.block(b)) + kAhead;
-      if (ahead < range_end) {
-#pragma GCC unroll 64
-        for (std::uint64_t off = 0; off < Panel::kBlockBytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
-      }
+      prefetch_stored_ahead(panel.block(b), Panel::kBlockBytes, range_end);
       P::template add_block<NT>(panel, b, x, acc);
     }
     const auto lanes = static_cast<__mmask16>((1u << n_valid) - 1);

@@ -224,14 +224,9 @@ template <class L, int T>
 void stored_rows_tokens(const WeightMatrix& w, const GroupedActivations& act, std::int64_t nb, int chunk, float* y,
                         std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   constexpr bool kHasMin = L::kMin >= 0;
-  // Codes are read in order, and fetched 16 KiB ahead into L2 (prefetcht1). Measured on an AMD
-  // Zen 4 host (KERNELS-LOG, session 10): with no prefetch or with prefetcht0 a core reads one
-  // stream at ~12-15 GB/s, bounded by its L1 miss buffers, where the unpacked 16-row layout got
-  // more from the L2 streamer; prefetcht1 this far ahead doubles one core's rate. Prefetches
-  // stop at the end of this thread's rows: past it they would fetch another thread's share.
-  constexpr std::uint64_t kAhead = 16384;
-  const char* range_end = reinterpret_cast<const char*>(
-      StoredPanels<L>(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows, nb).first);
+  // Codes are read in order and fetched ahead into L2 (prefetch_stored_ahead), where the
+  // unpacked 16-row layout got more from the L2 streamer.
+  const std::uint8_t* range_end = StoredPanels<L>(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows, nb).first;
   for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
     const int n_valid = static_cast<int>(row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows);
     const StoredPanels<L> panel(w.data, w.row_bytes, r0 / kPanelRows, nb);
@@ -242,11 +237,7 @@ void stored_rows_tokens(const WeightMatrix& w, const GroupedActivations& act, st
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
       for (std::int64_t b = b0; b < b_end; ++b) {
-        const char* ahead = reinterpret_cast<const char*>(panel.codes(b)) + kAhead;
-        if (ahead < range_end) {
-#pragma GCC unroll 8
-          for (std::uint64_t off = 0; off < StoredPanels<L>::kCodeBytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
-        }
+        prefetch_stored_ahead(panel.codes(b), StoredPanels<L>::kCodeBytes, range_end);
         PanelBlock block;
         panel.load(b, block);
         const std::int64_t slot = act.group_block(0, b);
