@@ -1,8 +1,10 @@
 #include "kernels/kernel_sets.h"
 
 // The kernel tables per level. Add a kernel: write it in its folder, declare it in that folder's
-// header, add a row to that level's table. Rows are grouped by kernel family.
+// header (kernels built from one source for several levels: that source's header), add a row to
+// that level's table. Rows are grouped by kernel family.
 
+#include "kernels/float_weights.h"
 #include "kernels/portable/kquant_portable.h"
 #include "kernels/portable/legacy_quant_portable.h"
 
@@ -50,10 +52,19 @@ const MatmulKernel* avx2_legacy(DType type) {
 const MatmulKernel* portable(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations.
   static constexpr MatmulKernel kQ4_K{"portable_q4_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q4_k_q8_k, 1};
+  static constexpr MatmulKernel kQ5_K{"portable_q5_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q5_k_q8_k, 1};
   static constexpr MatmulKernel kQ6_K{"portable_q6_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q6_k_q8_k, 1};
+  // Float weights widened to F32, times F32 activations.
+  static constexpr MatmulKernel kBF16{"portable_bf16_f32", Isa::kPortable, DType::F32, &portable::bf16_f32, 4};
+  static constexpr MatmulKernel kF32{"portable_f32_f32", Isa::kPortable, DType::F32, &portable::f32_f32, 4};
+  static constexpr MatmulKernel kF16{"portable_f16_f32", Isa::kPortable, DType::F32, &portable::f16_f32, 4};
   switch (type) {
     case DType::Q4_K: return &kQ4_K;
+    case DType::Q5_K: return &kQ5_K;
     case DType::Q6_K: return &kQ6_K;
+    case DType::BF16: return &kBF16;
+    case DType::F32: return &kF32;
+    case DType::F16: return &kF16;
     default: return portable_legacy(type);
   }
 }
@@ -62,10 +73,19 @@ const MatmulKernel* portable(DType type, const CpuFeatures&) {
 const MatmulKernel* avx2(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations.
   static constexpr MatmulKernel kQ4_K{"avx2_q4_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q4_k_q8_k, 1};
+  static constexpr MatmulKernel kQ5_K{"avx2_q5_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q5_k_q8_k, 1};
   static constexpr MatmulKernel kQ6_K{"avx2_q6_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q6_k_q8_k, 1};
+  // Float weights widened to F32, times F32 activations.
+  static constexpr MatmulKernel kBF16{"avx2_bf16_f32", Isa::kAvx2, DType::F32, &avx2::bf16_f32, 4};
+  static constexpr MatmulKernel kF32{"avx2_f32_f32", Isa::kAvx2, DType::F32, &avx2::f32_f32, 4};
+  static constexpr MatmulKernel kF16{"avx2_f16_f32", Isa::kAvx2, DType::F32, &avx2::f16_f32, 4};
   switch (type) {
     case DType::Q4_K: return &kQ4_K;
+    case DType::Q5_K: return &kQ5_K;
     case DType::Q6_K: return &kQ6_K;
+    case DType::BF16: return &kBF16;
+    case DType::F32: return &kF32;
+    case DType::F16: return &kF16;
     default: return avx2_legacy(type);
   }
 }

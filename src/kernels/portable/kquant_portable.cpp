@@ -1,4 +1,4 @@
-// Q4_K and Q6_K weights times Q8_K activations in plain C++ (any CPU, incl. AArch64): each
+// Q4_K, Q5_K and Q6_K weights times Q8_K activations in plain C++ (any CPU, incl. AArch64): each
 // super-block of a row is unpacked to bytes once and used for up to four tokens; sub-block dot
 // products are int32 loops over 16 or 32 bytes that the compiler vectorizes for the target
 // (NEON, SSE2, ...). Integer sums are exact, so results match the x86 kernels up to the
@@ -34,13 +34,9 @@ struct Unpacked {
   float d, dmin;
 };
 
-void unpack(const BlockQ4_K& blk, Unpacked& u) {
-  for (int g = 0; g < 4; ++g) {
-    for (int l = 0; l < 32; ++l) {
-      u.q[64 * g + l] = blk.qs[32 * g + l] & 0xf;
-      u.q[64 * g + 32 + l] = blk.qs[32 * g + l] >> 4;
-    }
-  }
+// The eight scales and mins and the two fp16 factors of Q4_K and Q5_K.
+template <typename Block>
+void unpack_scales_and_mins(const Block& blk, Unpacked& u) {
   for (int j = 0; j < 8; ++j) {
     std::uint8_t sc, mn;
     unpack_scale_min_k4(blk.scales, j, sc, mn);
@@ -49,6 +45,28 @@ void unpack(const BlockQ4_K& blk, Unpacked& u) {
   }
   u.d = fp16_to_float(blk.d);
   u.dmin = fp16_to_float(blk.dmin);
+}
+
+void unpack(const BlockQ4_K& blk, Unpacked& u) {
+  for (int g = 0; g < 4; ++g) {
+    for (int l = 0; l < 32; ++l) {
+      u.q[64 * g + l] = blk.qs[32 * g + l] & 0xf;
+      u.q[64 * g + 32 + l] = blk.qs[32 * g + l] >> 4;
+    }
+  }
+  unpack_scales_and_mins(blk, u);
+}
+
+// Q4_K's unpacking plus the fifth bits: codes 0..31, same scales and mins.
+void unpack(const BlockQ5_K& blk, Unpacked& u) {
+  for (int g = 0; g < 4; ++g) {
+    for (int l = 0; l < 32; ++l) {
+      const int low_fifth = (blk.qh[l] >> (2 * g)) & 1, high_fifth = (blk.qh[l] >> (2 * g + 1)) & 1;
+      u.q[64 * g + l] = static_cast<std::uint8_t>((blk.qs[32 * g + l] & 0xf) | (low_fifth << 4));
+      u.q[64 * g + 32 + l] = static_cast<std::uint8_t>((blk.qs[32 * g + l] >> 4) | (high_fifth << 4));
+    }
+  }
+  unpack_scales_and_mins(blk, u);
 }
 
 void unpack(const BlockQ6_K& blk, Unpacked& u) {
@@ -105,6 +123,11 @@ void rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_byte
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   rows<BlockQ4_K, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void q5_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows<BlockQ5_K, 32>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
 void q6_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,

@@ -1,8 +1,8 @@
-// Q4_K and Q6_K weights times Q8_K activations with AVX2: one weight row at a time, each
+// Q4_K, Q5_K and Q6_K weights times Q8_K activations with AVX2: one weight row at a time, each
 // super-block unpacked once and multiplied with up to four tokens. vpmaddubsw (u8 weights x s8
 // activations, pairs summed to int16: at most 2 * 63 * 128, no saturation) then vpmaddwd
-// against the sub-block scale gives exact int32 sums; mins (Q4_K) and the -32 offset (Q6_K)
-// come from the Q8_K block sums.
+// against the sub-block scale gives exact int32 sums; mins (Q4_K, Q5_K) and the -32 offset
+// (Q6_K) come from the Q8_K block sums.
 //
 // Compiled with AVX2/FMA/F16C flags: no inline functions of shared headers (see kernel_sets.h).
 // The short fixed loops carry `#pragma GCC unroll` so that their vectors can stay in registers.
@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/kquant_token_groups.h"
 #include "kernels/x86_avx2/kquant_avx2.h"
@@ -57,14 +58,16 @@ void prefetch_block(const Block* blk) {
 
 __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-template <int NT>
-void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+// Q4_K and Q5_K (the same plus a fifth bit per weight, codes 0..31 instead of 0..15).
+template <typename Block, int NT>
+void q4_q5_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
   __m256 acc[NT], min_acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = min_acc[t] = _mm256_setzero_ps();
-  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const __m256i nibble = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   for (std::int64_t b = 0; b < n_blocks; ++b) {
     prefetch_block(w + b + kPrefetchBlocks);
-    const BlockQ4_K& blk = w[b];
+    const Block& blk = w[b];
     alignas(16) std::uint8_t sc[16];
     const __m128i mn8 = unpack_q4_k_scales(blk.scales, sc);
     __m256i q[8], scale[8];  // 32 weights of sub-block j, its scale in every int16
@@ -73,6 +76,16 @@ void q4_k_row(const BlockQ4_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
       const __m256i packed = load256(blk.qs + 32 * g);
       q[2 * g] = _mm256_and_si256(packed, nibble);
       q[2 * g + 1] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+    }
+    if constexpr (kFifthBit) {
+      // Sub-block j's fifth bits are bit j of qh[0..31]: move it to bit 0 of each byte (the
+      // 16-bit shift carries bits across bytes, the mask drops them), then up to bit 4.
+      const __m256i qh = load256(blk.qh);
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), one);
+        q[j] = _mm256_or_si256(q[j], _mm256_slli_epi16(bit, 4));
+      }
     }
 #pragma GCC unroll 8
     for (int j = 0; j < 8; ++j) scale[j] = _mm256_set1_epi16(sc[j]);
@@ -142,7 +155,15 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
 
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  rows_by_token_groups<BlockQ4_K, q4_k_row<1>, q4_k_row<2>, q4_k_row<3>, q4_k_row<4>>(
+  using B = BlockQ4_K;
+  rows_by_token_groups<B, q4_q5_k_row<B, 1>, q4_q5_k_row<B, 2>, q4_q5_k_row<B, 3>, q4_q5_k_row<B, 4>>(
+      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void q5_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  using B = BlockQ5_K;
+  rows_by_token_groups<B, q4_q5_k_row<B, 1>, q4_q5_k_row<B, 2>, q4_q5_k_row<B, 3>, q4_q5_k_row<B, 4>>(
       w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
