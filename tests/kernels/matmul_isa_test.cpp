@@ -101,10 +101,14 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
         check_kernel(k, type, 768, 35, n_tokens, pool);
       }
       if (layout(type).block_size == 32) {
-        // Odd block counts (decode kernels take blocks in pairs): one block, and 25 blocks.
+        // Odd block counts (decode kernels take blocks in pairs): one block, and 25 blocks; and
+        // rows whose last group of four blocks is partial (2 and 11 blocks: AVX2 reduces blocks
+        // in fours).
         for (std::int64_t n_tokens : {1, 2, 3}) {
           check_kernel(k, type, 32, 21, n_tokens, pool);
           check_kernel(k, type, 800, 35, n_tokens, pool);
+          check_kernel(k, type, 64, 9, n_tokens, pool);
+          check_kernel(k, type, 352, 9, n_tokens, pool);
         }
       }
       if (layout(type).block_size == 1) {

@@ -104,18 +104,22 @@ __m128i sum_four(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
   return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
 }
 
-// fp16 fields at p, p + stride, p + 2 stride, p + 3 stride as four floats.
-__m128 four_halves(const std::uint8_t* p, std::int64_t stride) {
-  const __m128i h = _mm_setr_epi16(static_cast<short>(load_u16(p)), static_cast<short>(load_u16(p + stride)),
-                                   static_cast<short>(load_u16(p + 2 * stride)),
-                                   static_cast<short>(load_u16(p + 3 * stride)), 0, 0, 0, 0);
-  return _mm_cvtph_ps(h);
+// fp16 fields of a group's blocks (at p + k * stride for lane k) as four floats. In a last group
+// of n < 4 blocks, lanes n.. repeat block n - 1: blocks past the row's end are never read, and
+// the zero activation info of those lanes cancels them.
+__attribute__((always_inline)) inline __m128 four_halves(const std::uint8_t* p, std::int64_t stride, int n) {
+  const auto at = [p](std::int64_t offset) { return static_cast<short>(load_u16(p + offset)); };
+  if (n == kGroup) return _mm_cvtph_ps(_mm_setr_epi16(at(0), at(stride), at(2 * stride), at(3 * stride), 0, 0, 0, 0));
+  const auto lane = [stride, n](int k) { return (k < n ? k : n - 1) * stride; };
+  return _mm_cvtph_ps(_mm_setr_epi16(at(0), at(lane(1)), at(lane(2)), at(lane(3)), 0, 0, 0, 0));
 }
 
-// Per call: each token's activation scales d_a, sums(a) (int32) and, for min types, d_a * sum(a).
+// Per call: each token's activation scales d_a, offset * sum(a) (int32; the correction of the
+// nibble types whose codes are stored with an offset) and, for min types, d_a * sum(a). Zero past
+// the row's last block, up to a whole group.
 struct TokenInfo {
   const float* d;
-  const std::int32_t* sum;
+  const std::int32_t* offset_sum;
   const float* d_sum;
 };
 
@@ -123,10 +127,12 @@ struct TokenInfo {
 // row's end that is the next row, which is next in memory; prefetches never fault).
 constexpr std::int64_t kPrefetchBytes = 2048;
 
-// out[t] = dot(row, token t) for nt tokens. Codes(b) gives block b's codes.
-template <Legacy T, class Codes>
-void row_against_tokens(const std::uint8_t* row, std::int64_t nb, const std::uint8_t* const* xs, const TokenInfo* info,
-                        int nt, Codes codes, float* out) {
+// out[t] = dot(row, token t) for nt tokens. Codes(b) gives block b's codes, Scales(b) the d_w of
+// blocks b .. b + 3 and Mins(b) their m_w (min types); lanes past the row's end hold the d_w / m_w
+// of the group's first block, which the zero activation info then cancels.
+template <Legacy T, class Codes, class Scales, class Mins>
+void row_against_tokens(std::int64_t nb, const std::uint8_t* const* xs, const TokenInfo* info, int nt, Codes codes,
+                        Scales scales, Mins mins, float* out) {
   using L = Layout<T>;
   for (int t = 0; t < nt; ++t) {
     const std::uint8_t* x = xs[t];
@@ -139,21 +145,12 @@ void row_against_tokens(const std::uint8_t* row, std::int64_t nb, const std::uin
         v[k] = k < n ? block_dot<T>(codes(b + k), x + (b + k) * kQ8Bytes) : _mm256_setzero_si256();
       }
       __m128i dots = sum_four(v[0], v[1], v[2], v[3]);
-      const __m128i lanes = _mm_cmpgt_epi32(_mm_set1_epi32(n), _mm_setr_epi32(0, 1, 2, 3));
-      const __m128 da = _mm_castsi128_ps(_mm_and_si128(lanes, _mm_castps_si128(_mm_loadu_ps(info[t].d + b))));
+      const __m128 da = _mm_loadu_ps(info[t].d + b);
       if constexpr (L::kOffset != 0) {
-        const __m128i sums = _mm_and_si128(lanes, _mm_loadu_si128(reinterpret_cast<const __m128i*>(info[t].sum + b)));
-        dots = _mm_sub_epi32(dots, _mm_mullo_epi32(sums, _mm_set1_epi32(L::kOffset)));
+        dots = _mm_sub_epi32(dots, _mm_loadu_si128(reinterpret_cast<const __m128i*>(info[t].offset_sum + b)));
       }
-      const std::uint8_t* blk = row + b * L::kBytes;
-      // Blocks past the row's end are never read: their lanes use this block's scale, times 0.
-      const std::int64_t stride = n == kGroup ? L::kBytes : 0;
-      const __m128 dw = four_halves(blk, stride);
-      acc = _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(dw, da), _mm_cvtepi32_ps(dots)));
-      if constexpr (L::kMin) {
-        const __m128 d_sum = _mm_castsi128_ps(_mm_and_si128(lanes, _mm_castps_si128(_mm_loadu_ps(info[t].d_sum + b))));
-        acc_min = _mm_add_ps(acc_min, _mm_mul_ps(four_halves(blk + 2, stride), d_sum));
-      }
+      acc = _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(scales(b), da), _mm_cvtepi32_ps(dots)));
+      if constexpr (L::kMin) acc_min = _mm_add_ps(acc_min, _mm_mul_ps(mins(b), _mm_loadu_ps(info[t].d_sum + b)));
     }
     // Lanes in a fixed order: (0 + 1) + (2 + 3), then the min term's the same way.
     const __m128 pair = _mm_add_ps(acc, _mm_movehdup_ps(acc));  // lanes 0, 2: 0 + 1, 2 + 3
@@ -166,14 +163,14 @@ void row_against_tokens(const std::uint8_t* row, std::int64_t nb, const std::uin
   }
 }
 
-// d_a, sum(a) and d_a * sum(a) of every block of one token's activations (zero past the row's
-// end, up to a whole group).
-TokenInfo token_info(const std::uint8_t* x, std::int64_t nb, std::int64_t nb_padded, float* mem) {
-  auto* sum = reinterpret_cast<std::int32_t*>(mem + nb_padded);
+// d_a, offset * sum(a) and d_a * sum(a) of every block of one token's activations (zero past the
+// row's end, up to a whole group).
+TokenInfo token_info(const std::uint8_t* x, std::int64_t nb, std::int64_t nb_padded, std::int32_t offset, float* mem) {
+  auto* offset_sum = reinterpret_cast<std::int32_t*>(mem + nb_padded);
   float* d_sum = mem + 2 * nb_padded;
   for (std::int64_t b = 0; b < nb_padded; ++b) {
     mem[b] = 0.0f;
-    sum[b] = 0;
+    offset_sum[b] = 0;
     d_sum[b] = 0.0f;
     if (b >= nb) continue;
     const std::uint8_t* a = x + b * kQ8Bytes;
@@ -182,10 +179,11 @@ TokenInfo token_info(const std::uint8_t* x, std::int64_t nb, std::int64_t nb_pad
     const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
     const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
     const __m128i s2 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
-    sum[b] = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_srli_epi64(s2, 32)));
-    d_sum[b] = mem[b] * static_cast<float>(sum[b]);
+    const std::int32_t sum = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_srli_epi64(s2, 32)));
+    offset_sum[b] = offset * sum;
+    d_sum[b] = mem[b] * static_cast<float>(sum);
   }
-  return {mem, sum, d_sum};
+  return {mem, offset_sum, d_sum};
 }
 
 template <Legacy T>
@@ -200,7 +198,7 @@ void legacy_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   constexpr int kTokenGroup = 8;
   if (n_tokens == 1) {
     // Decode: codes straight from the row, which is read once, in order.
-    const TokenInfo info = token_info(x, nb, nb_padded, info_mem);
+    const TokenInfo info = token_info(x, nb, nb_padded, L::kOffset, info_mem);
     for (std::int64_t r = row_begin; r < row_end; ++r) {
       const std::uint8_t* row = w.data + static_cast<std::uint64_t>(r) * w.row_bytes;
       const auto codes = [row](std::int64_t b) __attribute__((always_inline)) {
@@ -208,21 +206,39 @@ void legacy_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
         _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes), _MM_HINT_T0);
         return block_codes<T>(blk);
       };
-      row_against_tokens<T>(row, nb, &x, &info, 1, codes, y + r);
+      const auto in_group = [nb](std::int64_t b) { return static_cast<int>(nb - b < kGroup ? nb - b : kGroup); };
+      const auto scales = [row, in_group](std::int64_t b) __attribute__((always_inline)) {
+        return four_halves(row + b * L::kBytes, L::kBytes, in_group(b));
+      };
+      const auto mins = [row, in_group](std::int64_t b) __attribute__((always_inline)) {
+        return four_halves(row + b * L::kBytes + 2, L::kBytes, in_group(b));
+      };
+      row_against_tokens<T>(nb, &x, &info, 1, codes, scales, mins, y + r);
     }
     return;
   }
-  // Several tokens: each row's codes are unpacked once into L1 and reused by every token.
+  // Several tokens: each row's codes, scales and mins are unpacked once into L1 and reused by
+  // every token (the same values the decode path computes per block).
   for (std::int64_t t = 0; t < n_tokens; ++t) {
-    token_info(x + static_cast<std::uint64_t>(t) * x_row_bytes, nb, nb_padded,
-                  info_mem + static_cast<std::size_t>(t) * per_token);
+    token_info(x + static_cast<std::uint64_t>(t) * x_row_bytes, nb, nb_padded, L::kOffset,
+               info_mem + static_cast<std::size_t>(t) * per_token);
   }
-  auto* codes_mem = reinterpret_cast<__m256i*>(
-      kernels::thread_scratch(kernels::ScratchSlot::kRowBuffer, static_cast<std::size_t>(nb) * sizeof(__m256i)));
+  auto* codes_mem = reinterpret_cast<__m256i*>(kernels::thread_scratch(
+      kernels::ScratchSlot::kRowBuffer,
+      static_cast<std::size_t>(nb) * sizeof(__m256i) + static_cast<std::size_t>(nb_padded) * 2 * sizeof(float)));
+  float* scales_mem = reinterpret_cast<float*>(codes_mem + nb);
+  float* mins_mem = scales_mem + nb_padded;
   const auto codes = [codes_mem](std::int64_t b) __attribute__((always_inline)) { return _mm256_loadu_si256(codes_mem + b); };
+  const auto scales = [scales_mem](std::int64_t b) __attribute__((always_inline)) { return _mm_loadu_ps(scales_mem + b); };
+  const auto mins = [mins_mem](std::int64_t b) __attribute__((always_inline)) { return _mm_loadu_ps(mins_mem + b); };
   for (std::int64_t r = row_begin; r < row_end; ++r) {
     const std::uint8_t* row = w.data + static_cast<std::uint64_t>(r) * w.row_bytes;
-    for (std::int64_t b = 0; b < nb; ++b) _mm256_storeu_si256(codes_mem + b, block_codes<T>(row + b * L::kBytes));
+    for (std::int64_t b = 0; b < nb_padded; ++b) {
+      const std::uint8_t* blk = row + (b < nb ? b : nb - 1) * L::kBytes;  // as four_halves past the end
+      if (b < nb) _mm256_storeu_si256(codes_mem + b, block_codes<T>(blk));
+      scales_mem[b] = _cvtsh_ss(load_u16(blk));
+      if constexpr (L::kMin) mins_mem[b] = _cvtsh_ss(load_u16(blk + 2));
+    }
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += kTokenGroup) {
       const int nt = static_cast<int>(n_tokens - t0 < kTokenGroup ? n_tokens - t0 : kTokenGroup);
       const std::uint8_t* xs[kTokenGroup];
@@ -233,7 +249,7 @@ void legacy_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
         infos[t] = {mem, reinterpret_cast<const std::int32_t*>(mem + nb_padded), mem + 2 * nb_padded};
       }
       float out[kTokenGroup];
-      row_against_tokens<T>(row, nb, xs, infos, nt, codes, out);
+      row_against_tokens<T>(nb, xs, infos, nt, codes, scales, mins, out);
       for (int t = 0; t < nt; ++t) y[(t0 + t) * y_stride + r] = out[t];
     }
   }
