@@ -1,8 +1,9 @@
 // Q4_K, Q5_K and Q6_K weights times Q8_K activations with AVX2: one weight row at a time, each
-// super-block unpacked once and multiplied with up to four tokens. vpmaddubsw (u8 weights x s8
-// activations, pairs summed to int16: at most 2 * 63 * 128, no saturation) then vpmaddwd
-// against the sub-block scale gives exact int32 sums; mins (Q4_K, Q5_K) and the -32 offset
-// (Q6_K) come from the Q8_K block sums.
+// super-block unpacked (codes as bytes, scales as int16 vectors) and multiplied with up to four
+// tokens; prompts unpack a whole row once and reuse it for every group of four tokens. vpmaddubsw
+// (u8 weights x s8 activations, pairs summed to int16: at most 2 * 63 * 128, no saturation) then
+// vpmaddwd against the sub-block scale gives exact int32 sums; mins (Q4_K, Q5_K) and the -32
+// offset (Q6_K) come from the Q8_K block sums.
 //
 // Compiled with AVX2/FMA/F16C flags: no inline functions of shared headers (see kernel_sets.h).
 // The short fixed loops carry `#pragma GCC unroll` so that their vectors can stay in registers.
@@ -14,6 +15,7 @@
 #include <type_traits>
 
 #include "kernels/kquant_token_groups.h"
+#include "kernels/scratch.h"
 #include "kernels/x86_avx2/kquant_avx2.h"
 #include "tensor/blocks.h"
 
@@ -58,119 +60,196 @@ void prefetch_block(const Block* blk) {
 
 __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
+// One super-block ready for the multiply: what decode builds in registers per super-block, and
+// what prompts build once per row in L1 and reuse for every group of tokens. (The helpers below
+// are always inlined: as calls, the struct goes through memory and decode was 24% slower.)
+struct UnpackedSuperBlock {
+  __m256i q[8];      // 32 codes of sub-block j (Q6_K: weights 32j .. 32j+31, stored as q + 32)
+  __m256i scale[8];  // their scale in every int16 (Q6_K: one scale per 128-bit half)
+  __m256i sums;      // the multipliers of the activation block sums: Q4_K/Q5_K each min twice,
+                     // Q6_K the 16 scales (int16)
+  float d, dmin;
+};
+
 // Q4_K and Q5_K (the same plus a fifth bit per weight, codes 0..31 instead of 0..15).
-template <typename Block, int NT>
-void q4_q5_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+template <typename Block>
+__attribute__((always_inline)) inline void unpack(const Block& blk, UnpackedSuperBlock& u) {
   constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
-  __m256 acc[NT], min_acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = min_acc[t] = _mm256_setzero_ps();
   const __m256i nibble = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
-  for (std::int64_t b = 0; b < n_blocks; ++b) {
-    prefetch_block(w + b + kPrefetchBlocks);
-    const Block& blk = w[b];
-    alignas(16) std::uint8_t sc[16];
-    const __m128i mn8 = unpack_q4_k_scales(blk.scales, sc);
-    __m256i q[8], scale[8];  // 32 weights of sub-block j, its scale in every int16
+  alignas(16) std::uint8_t sc[16];
+  const __m128i mn8 = unpack_q4_k_scales(blk.scales, sc);
 #pragma GCC unroll 8
-    for (int g = 0; g < 4; ++g) {
-      const __m256i packed = load256(blk.qs + 32 * g);
-      q[2 * g] = _mm256_and_si256(packed, nibble);
-      q[2 * g + 1] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
-    }
-    if constexpr (kFifthBit) {
-      // Sub-block j's fifth bits are bit j of qh[0..31]: move it to bit 0 of each byte (the
-      // 16-bit shift carries bits across bytes, the mask drops them), then up to bit 4.
-      const __m256i qh = load256(blk.qh);
+  for (int g = 0; g < 4; ++g) {
+    const __m256i packed = load256(blk.qs + 32 * g);
+    u.q[2 * g] = _mm256_and_si256(packed, nibble);
+    u.q[2 * g + 1] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+  }
+  if constexpr (kFifthBit) {
+    // Sub-block j's fifth bits are bit j of qh[0..31]: move it to bit 0 of each byte (the 16-bit
+    // shift carries bits across bytes, the mask drops them), then up to bit 4.
+    const __m256i qh = load256(blk.qh);
 #pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) {
-        const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), one);
-        q[j] = _mm256_or_si256(q[j], _mm256_slli_epi16(bit, 4));
-      }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; ++j) scale[j] = _mm256_set1_epi16(sc[j]);
-    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));  // each min twice
-    const float d = half_to_float(blk.d), dmin = half_to_float(blk.dmin);
-#pragma GCC unroll 8
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_K& a = x[t][b];
-      __m256i isum = _mm256_setzero_si256();
-#pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) {
-        const __m256i p = _mm256_maddubs_epi16(q[j], load256(a.qs + 32 * j));
-        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scale[j]));
-      }
-      const __m256i m = _mm256_madd_epi16(mins16, load256(a.bsums));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * a.d), acc[t]);
-      min_acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_set1_ps(dmin * a.d), min_acc[t]);
+    for (int j = 0; j < 8; ++j) {
+      const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, j), one);
+      u.q[j] = _mm256_or_si256(u.q[j], _mm256_slli_epi16(bit, 4));
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = sum_lanes(acc[t]) - sum_lanes(min_acc[t]);
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) u.scale[j] = _mm256_set1_epi16(sc[j]);
+  u.sums = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));  // each min twice
+  u.d = half_to_float(blk.d);
+  u.dmin = half_to_float(blk.dmin);
+}
+
+__attribute__((always_inline)) inline void unpack(const BlockQ6_K& blk, UnpackedSuperBlock& u) {
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const __m256i two_bits = _mm256_set1_epi8(0x03);
+#pragma GCC unroll 8
+  for (int h = 0; h < 2; ++h) {
+    const __m256i ql0 = load256(blk.ql + 64 * h), ql1 = load256(blk.ql + 64 * h + 32);
+    const __m256i qh = load256(blk.qh + 32 * h);
+#pragma GCC unroll 8
+    for (int s = 0; s < 4; ++s) {
+      const __m256i low = s < 2 ? (s == 0 ? ql0 : ql1) : _mm256_srli_epi16(s == 2 ? ql0 : ql1, 4);
+      const __m256i top = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * s), two_bits);
+      u.q[4 * h + s] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_slli_epi16(top, 4));
+    }
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < 8; ++v) {
+    u.scale[v] = _mm256_set_m128i(_mm_set1_epi16(blk.scales[2 * v + 1]), _mm_set1_epi16(blk.scales[2 * v]));
+  }
+  u.sums = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
+  u.d = half_to_float(blk.d);
+  u.dmin = 0.0f;
+}
+
+// Accumulators of NT tokens: acc gets d * d_a * (codes . a); min_acc the min terms (Q4_K, Q5_K).
+template <int NT>
+struct TokenSums {
+  __m256 acc[NT], min_acc[NT];
+};
+
+// Super-block b of NT tokens against one unpacked super-block. vpmaddubsw (u8 codes x s8
+// activations, pairs summed to int16: at most 2 * 63 * 128, no saturation), vpmaddwd against the
+// scales: exact int32 sums. The same operations for a token whatever NT.
+template <typename Block, int NT>
+__attribute__((always_inline)) inline void multiply(const UnpackedSuperBlock& u, const BlockQ8_K* const* x,
+                                                    std::int64_t b, TokenSums<NT>& s) {
+  // Sub-block outer, tokens inner: each sub-block's codes and scale are loaded once for all NT
+  // tokens (the int32 sums do not depend on the order in which they are added).
+  __m256i isum[NT];
+#pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) isum[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    const __m256i q = u.q[j], scale = u.scale[j];
+#pragma GCC unroll 8
+    for (int t = 0; t < NT; ++t) {
+      const __m256i p = _mm256_maddubs_epi16(q, load256(x[t][b].qs + 32 * j));
+      isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p, scale));
+    }
+  }
+#pragma GCC unroll 8
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = x[t][b];
+    const __m256i sums = _mm256_madd_epi16(u.sums, load256(a.bsums));
+    if constexpr (std::is_same_v<Block, BlockQ6_K>) {
+      // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
+      isum[t] = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(sums, 5));
+      s.acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(u.d * a.d), s.acc[t]);
+    } else {
+      s.acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(u.d * a.d), s.acc[t]);
+      s.min_acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(u.dmin * a.d), s.min_acc[t]);
+    }
+  }
 }
 
 template <int NT>
-void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  const __m256i nibble = _mm256_set1_epi8(0x0f);
-  const __m256i two_bits = _mm256_set1_epi8(0x03);
+__attribute__((always_inline)) inline void start(TokenSums<NT>& s) {
+  for (int t = 0; t < NT; ++t) s.acc[t] = s.min_acc[t] = _mm256_setzero_ps();
+}
+
+template <typename Block, int NT>
+__attribute__((always_inline)) inline void finish(const TokenSums<NT>& s, float* out) {
+  for (int t = 0; t < NT; ++t) {
+    out[t] = std::is_same_v<Block, BlockQ6_K> ? sum_lanes(s.acc[t]) : sum_lanes(s.acc[t]) - sum_lanes(s.min_acc[t]);
+  }
+}
+
+// One row against NT tokens, each super-block unpacked in registers (decode, short batches).
+template <typename Block, int NT>
+void k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  TokenSums<NT> s;
+  start(s);
   for (std::int64_t b = 0; b < n_blocks; ++b) {
     prefetch_block(w + b + kPrefetchBlocks);
-    const BlockQ6_K& blk = w[b];
-    __m256i q[8], scale[8];  // weights 32v .. 32v+31 (sub-blocks 2v, 2v+1) and their scales
-#pragma GCC unroll 8
-    for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = load256(blk.ql + 64 * h), ql1 = load256(blk.ql + 64 * h + 32);
-      const __m256i qh = load256(blk.qh + 32 * h);
-#pragma GCC unroll 8
-      for (int s = 0; s < 4; ++s) {
-        const __m256i low = s < 2 ? (s == 0 ? ql0 : ql1) : _mm256_srli_epi16(s == 2 ? ql0 : ql1, 4);
-        const __m256i top = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * s), two_bits);
-        q[4 * h + s] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_slli_epi16(top, 4));
+    UnpackedSuperBlock u;
+    unpack(w[b], u);
+    multiply<Block, NT>(u, x, b, s);
+  }
+  finish<Block>(s, out);
+}
+
+// One row, already unpacked, against NT tokens (prompts).
+template <typename Block, int NT>
+void unpacked_row(const UnpackedSuperBlock* u, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  TokenSums<NT> s;
+  start(s);
+  for (std::int64_t b = 0; b < n_blocks; ++b) multiply<Block, NT>(u[b], x, b, s);
+  finish<Block>(s, out);
+}
+
+template <typename Block>
+void k_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens, float* y,
+            std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  if (n_tokens <= 4) {
+    // One group of tokens: unpack straight from the row.
+    rows_by_token_groups<Block, k_row<Block, 1>, k_row<Block, 2>, k_row<Block, 3>, k_row<Block, 4>>(
+        w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    return;
+  }
+  // Prompts: each row is read and unpacked once, into L1/L2, then multiplied with every group of
+  // four tokens (instead of being read again from memory and unpacked again per group).
+  const std::int64_t n_blocks = w.n_in / kQK_K;
+  auto* u = reinterpret_cast<UnpackedSuperBlock*>(kernels::thread_scratch(
+      kernels::ScratchSlot::kRowBuffer, static_cast<std::size_t>(n_blocks) * sizeof(UnpackedSuperBlock)));
+  for (std::int64_t o = row_begin; o < row_end; ++o) {
+    const auto* row = reinterpret_cast<const Block*>(w.data + static_cast<std::uint64_t>(o) * w.row_bytes);
+    for (std::int64_t b = 0; b < n_blocks; ++b) unpack(row[b], u[b]);
+    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
+      const std::int64_t nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
+      const BlockQ8_K* xs[4];
+      for (std::int64_t t = 0; t < nt; ++t) {
+        xs[t] = reinterpret_cast<const BlockQ8_K*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes);
       }
-    }
-#pragma GCC unroll 8
-    for (int v = 0; v < 8; ++v)
-      scale[v] = _mm256_set_m128i(_mm_set1_epi16(blk.scales[2 * v + 1]), _mm_set1_epi16(blk.scales[2 * v]));
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)));
-    const float d = half_to_float(blk.d);
-#pragma GCC unroll 8
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_K& a = x[t][b];
-      __m256i isum = _mm256_setzero_si256();
-#pragma GCC unroll 8
-      for (int v = 0; v < 8; ++v) {
-        const __m256i p = _mm256_maddubs_epi16(q[v], load256(a.qs + 32 * v));
-        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, scale[v]));
+      float out[4];
+      switch (nt) {
+        case 1: unpacked_row<Block, 1>(u, xs, n_blocks, out); break;
+        case 2: unpacked_row<Block, 2>(u, xs, n_blocks, out); break;
+        case 3: unpacked_row<Block, 3>(u, xs, n_blocks, out); break;
+        default: unpacked_row<Block, 4>(u, xs, n_blocks, out); break;
       }
-      // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
-      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(a.bsums)), 5));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * a.d), acc[t]);
+      for (std::int64_t t = 0; t < nt; ++t) y[(t0 + t) * y_stride + o] = out[t];
     }
   }
-  for (int t = 0; t < NT; ++t) out[t] = sum_lanes(acc[t]);
 }
 
 }  // namespace
 
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  using B = BlockQ4_K;
-  rows_by_token_groups<B, q4_q5_k_row<B, 1>, q4_q5_k_row<B, 2>, q4_q5_k_row<B, 3>, q4_q5_k_row<B, 4>>(
-      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  k_rows<BlockQ4_K>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
 void q5_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  using B = BlockQ5_K;
-  rows_by_token_groups<B, q4_q5_k_row<B, 1>, q4_q5_k_row<B, 2>, q4_q5_k_row<B, 3>, q4_q5_k_row<B, 4>>(
-      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  k_rows<BlockQ5_K>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
 void q6_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  rows_by_token_groups<BlockQ6_K, q6_k_row<1>, q6_k_row<2>, q6_k_row<3>, q6_k_row<4>>(
-      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  k_rows<BlockQ6_K>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
 }  // namespace autarky::avx2
