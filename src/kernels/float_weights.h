@@ -9,17 +9,12 @@
 
 namespace autarky {
 
-// A MatmulRowsFn (kernels/matmul.h) as a function type, so that each copy declares its three kernels in one line.
-using FloatWeightRows = void(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,
-                             std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,
-                             std::int64_t row_end);
-
 namespace portable {
-FloatWeightRows f32_f32, f16_f32, bf16_f32;
+MatmulRows f32_f32, f16_f32, bf16_f32;
 }  // namespace portable
 
 namespace avx2 {
-FloatWeightRows f32_f32, f16_f32, bf16_f32;
+MatmulRows f32_f32, f16_f32, bf16_f32;
 }  // namespace avx2
 
 }  // namespace autarky

@@ -51,6 +51,8 @@ const MatmulKernel* avx2_legacy(DType type) {
 
 const MatmulKernel* portable(DType type, const CpuFeatures&) {
   // K-quants against Q8_K activations.
+  static constexpr MatmulKernel kQ2_K{"portable_q2_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q2_k_q8_k, 1};
+  static constexpr MatmulKernel kQ3_K{"portable_q3_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q3_k_q8_k, 1};
   static constexpr MatmulKernel kQ4_K{"portable_q4_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q4_k_q8_k, 1};
   static constexpr MatmulKernel kQ5_K{"portable_q5_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q5_k_q8_k, 1};
   static constexpr MatmulKernel kQ6_K{"portable_q6_k_q8_k", Isa::kPortable, DType::Q8_K, &portable::q6_k_q8_k, 1};
@@ -59,6 +61,8 @@ const MatmulKernel* portable(DType type, const CpuFeatures&) {
   static constexpr MatmulKernel kF32{"portable_f32_f32", Isa::kPortable, DType::F32, &portable::f32_f32, 4};
   static constexpr MatmulKernel kF16{"portable_f16_f32", Isa::kPortable, DType::F32, &portable::f16_f32, 4};
   switch (type) {
+    case DType::Q2_K: return &kQ2_K;
+    case DType::Q3_K: return &kQ3_K;
     case DType::Q4_K: return &kQ4_K;
     case DType::Q5_K: return &kQ5_K;
     case DType::Q6_K: return &kQ6_K;
@@ -71,7 +75,9 @@ const MatmulKernel* portable(DType type, const CpuFeatures&) {
 
 #if defined(AUTARKY_X86_KERNELS)
 const MatmulKernel* avx2(DType type, const CpuFeatures&) {
-  // K-quants against Q8_K activations.
+  // K-quants against Q8_K activations (Q2_K and Q3_K also serve the AVX-512 level).
+  static constexpr MatmulKernel kQ2_K{"avx2_q2_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q2_k_q8_k, 1};
+  static constexpr MatmulKernel kQ3_K{"avx2_q3_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q3_k_q8_k, 1};
   static constexpr MatmulKernel kQ4_K{"avx2_q4_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q4_k_q8_k, 1};
   static constexpr MatmulKernel kQ5_K{"avx2_q5_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q5_k_q8_k, 1};
   static constexpr MatmulKernel kQ6_K{"avx2_q6_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q6_k_q8_k, 1};
@@ -80,6 +86,8 @@ const MatmulKernel* avx2(DType type, const CpuFeatures&) {
   static constexpr MatmulKernel kF32{"avx2_f32_f32", Isa::kAvx2, DType::F32, &avx2::f32_f32, 4};
   static constexpr MatmulKernel kF16{"avx2_f16_f32", Isa::kAvx2, DType::F32, &avx2::f16_f32, 4};
   switch (type) {
+    case DType::Q2_K: return &kQ2_K;
+    case DType::Q3_K: return &kQ3_K;
     case DType::Q4_K: return &kQ4_K;
     case DType::Q5_K: return &kQ5_K;
     case DType::Q6_K: return &kQ6_K;

@@ -18,12 +18,8 @@
 
 namespace autarky {
 
-// Computes y[t][o] = sum_i w[o][i] * x[t][i] for output rows o in [row_begin, row_end) and all
-// tokens t. x: [n_tokens] rows of x_row_bytes bytes, each holding w.n_in values in the kernel's
-// activation type; y: [n_tokens] rows of y_stride floats.
-using MatmulRowsFn = void (*)(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,
-                              std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,
-                              std::int64_t row_end);
+// A matmul kernel (MatmulRows, kernels/weight_matrix.h).
+using MatmulRowsFn = MatmulRows*;
 
 using MatmulPackFn = void (*)(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end);
 

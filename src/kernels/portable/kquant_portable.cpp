@@ -1,4 +1,4 @@
-// Q4_K, Q5_K and Q6_K weights times Q8_K activations in plain C++ (any CPU, incl. AArch64): each
+// Q2_K, Q3_K, Q4_K, Q5_K and Q6_K weights times Q8_K activations in plain C++ (any CPU, incl. AArch64): each
 // super-block of a row is unpacked to bytes once and used for up to four tokens; sub-block dot
 // products are int32 loops over 16 or 32 bytes that the compiler vectorizes for the target
 // (NEON, SSE2, ...). Integer sums are exact, so results match the x86 kernels up to the
@@ -25,7 +25,7 @@ std::int32_t dot_u8_s8(const std::uint8_t* q, const std::int8_t* a) {
 }
 
 // One super-block, unpacked: q[256] unsigned, sub-block scales, and the weights of the 16
-// bsums (mins for Q4_K, 32 * scale for Q6_K's offset), so that
+// bsums (mins for Q2_K / Q4_K / Q5_K, 32 * scale for Q6_K's offset, 4 * scale for Q3_K's), so that
 //   dot = d * sum_j scale_j * dot(q_j, a_j) - dmin * sum_i bsum_weight_i * bsums_i.
 struct Unpacked {
   std::uint8_t q[kQK_K];
@@ -86,6 +86,49 @@ void unpack(const BlockQ6_K& blk, Unpacked& u) {
   u.d = u.dmin = fp16_to_float(blk.d);
 }
 
+// Q2_K and Q3_K share the 2-bit planes: weight 128h + 32s + l is bits 2s..2s+1 of qs[32h + l].
+template <typename Block>
+void unpack_two_bit_planes(const Block& blk, Unpacked& u) {
+  for (int h = 0; h < 2; ++h) {
+    for (int s = 0; s < 4; ++s) {
+      for (int l = 0; l < 32; ++l) {
+        u.q[128 * h + 32 * s + l] = static_cast<std::uint8_t>((blk.qs[32 * h + l] >> (2 * s)) & 3);
+      }
+    }
+  }
+}
+
+void unpack(const BlockQ2_K& blk, Unpacked& u) {
+  unpack_two_bit_planes(blk, u);
+  for (int j = 0; j < 16; ++j) {
+    u.scale[j] = blk.scales[j] & 0xf;
+    u.bsum_weight[j] = blk.scales[j] >> 4;
+  }
+  u.d = fp16_to_float(blk.d);
+  u.dmin = fp16_to_float(blk.dmin);
+}
+
+// Q3_K: the third bit set means q = low bits, clear means low bits - 4; stored here as the
+// unsigned code low + 4 * bit (0..7) with an offset of 4, like Q6_K's 32.
+void unpack(const BlockQ3_K& blk, Unpacked& u) {
+  unpack_two_bit_planes(blk, u);
+  for (int h = 0; h < 2; ++h) {
+    for (int s = 0; s < 4; ++s) {
+      for (int l = 0; l < 32; ++l) {
+        const int bit = (blk.hmask[l] >> (4 * h + s)) & 1;
+        u.q[128 * h + 32 * s + l] = static_cast<std::uint8_t>(u.q[128 * h + 32 * s + l] | (bit << 2));
+      }
+    }
+  }
+  for (int j = 0; j < 16; ++j) {
+    const int low = j < 8 ? (blk.scales[j] & 0xf) : (blk.scales[j - 8] >> 4);
+    const int high = (blk.scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+    u.scale[j] = (low | (high << 4)) - 32;
+    u.bsum_weight[j] = 4 * u.scale[j];
+  }
+  u.d = u.dmin = fp16_to_float(blk.d);
+}
+
 template <int GroupSize>
 float block_dot(const Unpacked& u, const BlockQ8_K& a) {
   std::int32_t sum = 0;
@@ -119,6 +162,16 @@ void rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_byte
 }
 
 }  // namespace
+
+void q2_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows<BlockQ2_K, 16>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void q3_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows<BlockQ3_K, 16>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
 
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {

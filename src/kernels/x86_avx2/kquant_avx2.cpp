@@ -1,9 +1,9 @@
-// Q4_K, Q5_K and Q6_K weights times Q8_K activations with AVX2: one weight row at a time, each
+// K-quant weights (Q2_K .. Q6_K) times Q8_K activations with AVX2: one weight row at a time, each
 // super-block unpacked (codes as bytes, scales as int16 vectors) and multiplied with up to four
 // tokens; prompts unpack a whole row once and reuse it for every group of four tokens. vpmaddubsw
 // (u8 weights x s8 activations, pairs summed to int16: at most 2 * 63 * 128, no saturation) then
-// vpmaddwd against the sub-block scale gives exact int32 sums; mins (Q4_K, Q5_K) and the -32
-// offset (Q6_K) come from the Q8_K block sums.
+// vpmaddwd against the sub-block scale gives exact int32 sums; mins (Q2_K, Q4_K, Q5_K) and the
+// offsets (Q3_K, Q6_K) come from the Q8_K block sums.
 //
 // Compiled with AVX2/FMA/F16C flags: no inline functions of shared headers (see kernel_sets.h).
 // The short fixed loops carry `#pragma GCC unroll` so that their vectors can stay in registers.
@@ -60,14 +60,21 @@ void prefetch_block(const Block* blk) {
 
 __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
+// The types whose codes are stored with an offset (q + 32 for Q6_K, q + 4 for Q3_K), corrected
+// by 2^shift * scale * (sum of the sub-block's activations); the others (Q2_K, Q4_K, Q5_K) have
+// a min term instead.
+template <typename Block>
+constexpr int kOffsetShift = std::is_same_v<Block, BlockQ6_K> ? 5 : std::is_same_v<Block, BlockQ3_K> ? 2 : 0;
+
 // One super-block ready for the multiply: what decode builds in registers per super-block, and
 // what prompts build once per row in L1 and reuse for every group of tokens. (The helpers below
 // are always inlined: as calls, the struct goes through memory and decode was 24% slower.)
 struct UnpackedSuperBlock {
-  __m256i q[8];      // 32 codes of sub-block j (Q6_K: weights 32j .. 32j+31, stored as q + 32)
-  __m256i scale[8];  // their scale in every int16 (Q6_K: one scale per 128-bit half)
-  __m256i sums;      // the multipliers of the activation block sums: Q4_K/Q5_K each min twice,
-                     // Q6_K the 16 scales (int16)
+  __m256i q[8];      // 32 codes of sub-block j (16-weight types: weights 32j .. 32j+31, offset
+                     // included)
+  __m256i scale[8];  // their scale in every int16 (16-weight types: one scale per 128-bit half)
+  __m256i sums;      // the multipliers of the activation block sums (int16): Q4_K/Q5_K each min
+                     // twice, Q2_K its 16 mins, Q3_K/Q6_K the 16 scales
   float d, dmin;
 };
 
@@ -124,6 +131,54 @@ __attribute__((always_inline)) inline void unpack(const BlockQ6_K& blk, Unpacked
   u.dmin = 0.0f;
 }
 
+// Q2_K and Q3_K: weight 128h + 32s + l is bits 2s..2s+1 of qs[32h + l], so q[4h + s] holds
+// sub-blocks 8h + 2s and 8h + 2s + 1; scales[j] are the 16 sub-blocks' scales.
+template <typename Block>
+__attribute__((always_inline)) inline void unpack_two_bit_planes(const Block& blk, const std::int16_t* scales, UnpackedSuperBlock& u) {
+  const __m256i two_bits = _mm256_set1_epi8(0x03);
+#pragma GCC unroll 8
+  for (int h = 0; h < 2; ++h) {
+    const __m256i qs = load256(blk.qs + 32 * h);
+#pragma GCC unroll 8
+    for (int s = 0; s < 4; ++s) u.q[4 * h + s] = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * s), two_bits);
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < 8; ++v) u.scale[v] = _mm256_set_m128i(_mm_set1_epi16(scales[2 * v + 1]), _mm_set1_epi16(scales[2 * v]));
+}
+
+__attribute__((always_inline)) inline void unpack(const BlockQ2_K& blk, UnpackedSuperBlock& u) {
+  alignas(32) std::int16_t scales[16], mins[16];
+  for (int j = 0; j < 16; ++j) {
+    scales[j] = static_cast<std::int16_t>(blk.scales[j] & 0xf);
+    mins[j] = static_cast<std::int16_t>(blk.scales[j] >> 4);
+  }
+  unpack_two_bit_planes(blk, scales, u);
+  u.sums = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
+  u.d = half_to_float(blk.d);
+  u.dmin = half_to_float(blk.dmin);
+}
+
+// Q3_K: the third bit (bit 4h + s of hmask[l]) set means q = low bits, clear means low bits - 4;
+// stored as low + 4 * bit (0..7) with the offset 4.
+__attribute__((always_inline)) inline void unpack(const BlockQ3_K& blk, UnpackedSuperBlock& u) {
+  alignas(32) std::int16_t scales[16];
+  for (int j = 0; j < 16; ++j) {
+    const int low = j < 8 ? (blk.scales[j] & 0xf) : (blk.scales[j - 8] >> 4);
+    const int high = (blk.scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+    scales[j] = static_cast<std::int16_t>((low | (high << 4)) - 32);
+  }
+  unpack_two_bit_planes(blk, scales, u);
+  const __m256i hmask = load256(blk.hmask), one = _mm256_set1_epi8(1);
+#pragma GCC unroll 8
+  for (int v = 0; v < 8; ++v) {
+    const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(hmask, v), one);
+    u.q[v] = _mm256_or_si256(u.q[v], _mm256_slli_epi16(bit, 2));
+  }
+  u.sums = _mm256_load_si256(reinterpret_cast<const __m256i*>(scales));
+  u.d = half_to_float(blk.d);
+  u.dmin = 0.0f;
+}
+
 // Accumulators of NT tokens: acc gets d * d_a * (codes . a); min_acc the min terms (Q4_K, Q5_K).
 template <int NT>
 struct TokenSums {
@@ -154,9 +209,8 @@ __attribute__((always_inline)) inline void multiply(const UnpackedSuperBlock& u,
   for (int t = 0; t < NT; ++t) {
     const BlockQ8_K& a = x[t][b];
     const __m256i sums = _mm256_madd_epi16(u.sums, load256(a.bsums));
-    if constexpr (std::is_same_v<Block, BlockQ6_K>) {
-      // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
-      isum[t] = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(sums, 5));
+    if constexpr (kOffsetShift<Block> != 0) {
+      isum[t] = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(sums, kOffsetShift<Block>));
       s.acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(u.d * a.d), s.acc[t]);
     } else {
       s.acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(u.d * a.d), s.acc[t]);
@@ -173,7 +227,7 @@ __attribute__((always_inline)) inline void start(TokenSums<NT>& s) {
 template <typename Block, int NT>
 __attribute__((always_inline)) inline void finish(const TokenSums<NT>& s, float* out) {
   for (int t = 0; t < NT; ++t) {
-    out[t] = std::is_same_v<Block, BlockQ6_K> ? sum_lanes(s.acc[t]) : sum_lanes(s.acc[t]) - sum_lanes(s.min_acc[t]);
+    out[t] = kOffsetShift<Block> != 0 ? sum_lanes(s.acc[t]) : sum_lanes(s.acc[t]) - sum_lanes(s.min_acc[t]);
   }
 }
 
@@ -236,6 +290,16 @@ void k_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_by
 }
 
 }  // namespace
+
+void q2_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  k_rows<BlockQ2_K>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void q3_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  k_rows<BlockQ3_K>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
 
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
