@@ -135,6 +135,13 @@ static_assert(sizeof(BlockQ8_K) == 292);
 // Q4_K/Q5_K pack eight 6-bit scales and eight 6-bit mins in 12 bytes: entries 0..3 use the low
 // 6 bits of bytes 0..3 (scales) and 4..7 (mins); entries 4..7 keep their low 4 bits in the
 // nibbles of bytes 8..11 and their top 2 bits in the spare top bits of bytes 0..7.
+// Q3_K's 6-bit scale j (layout on BlockQ3_K), minus its bias of 32.
+inline int unpack_scale_q3_k(const std::uint8_t* packed, int j) {
+  const int low = j < 8 ? (packed[j] & 0xf) : (packed[j - 8] >> 4);
+  const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+  return (low | (high << 4)) - 32;
+}
+
 inline void unpack_scale_min_k4(const std::uint8_t* packed, int j, std::uint8_t& scale, std::uint8_t& min) {
   if (j < 4) {
     scale = packed[j] & 63;

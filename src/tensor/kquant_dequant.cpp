@@ -29,24 +29,13 @@ void q2_k_to_float(const void* src, float* dst, std::int64_t n) {
   }
 }
 
-namespace {
-// The sixteen 6-bit Q3_K scales, minus their bias of 32.
-void unpack_q3_k_scales(const std::uint8_t* packed, int* scales) {
-  for (int j = 0; j < 16; ++j) {
-    const int low = j < 8 ? (packed[j] & 0xf) : (packed[j - 8] >> 4);
-    const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
-    scales[j] = (low | (high << 4)) - 32;
-  }
-}
-}  // namespace
-
 void q3_k_to_float(const void* src, float* dst, std::int64_t n) {
   const auto* blocks = static_cast<const BlockQ3_K*>(src);
   int scales[16];
   for (std::int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ3_K& blk = blocks[b];
     const float d = fp16_to_float(blk.d);
-    unpack_q3_k_scales(blk.scales, scales);
+    for (int j = 0; j < 16; ++j) scales[j] = unpack_scale_q3_k(blk.scales, j);
     for (int half = 0; half < 2; ++half) {
       const std::uint8_t* qs = blk.qs + 32 * half;
       for (int plane = 0; plane < 4; ++plane, dst += 32) {

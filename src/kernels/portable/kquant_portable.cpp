@@ -121,9 +121,7 @@ void unpack(const BlockQ3_K& blk, Unpacked& u) {
     }
   }
   for (int j = 0; j < 16; ++j) {
-    const int low = j < 8 ? (blk.scales[j] & 0xf) : (blk.scales[j - 8] >> 4);
-    const int high = (blk.scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-    u.scale[j] = (low | (high << 4)) - 32;
+    u.scale[j] = unpack_scale_q3_k(blk.scales, j);
     u.bsum_weight[j] = 4 * u.scale[j];
   }
   u.d = u.dmin = fp16_to_float(blk.d);

@@ -162,7 +162,7 @@ __attribute__((always_inline)) inline void unpack(const BlockQ2_K& blk, Unpacked
 // stored as low + 4 * bit (0..7) with the offset 4.
 __attribute__((always_inline)) inline void unpack(const BlockQ3_K& blk, UnpackedSuperBlock& u) {
   alignas(32) std::int16_t scales[16];
-  for (int j = 0; j < 16; ++j) {
+  for (int j = 0; j < 16; ++j) {  // blocks.h's unpack_scale_q3_k, which this folder may not call
     const int low = j < 8 ? (blk.scales[j] & 0xf) : (blk.scales[j - 8] >> 4);
     const int high = (blk.scales[8 + j % 4] >> (2 * (j / 4))) & 3;
     scales[j] = static_cast<std::int16_t>((low | (high << 4)) - 32);
@@ -211,9 +211,9 @@ __attribute__((always_inline)) inline void multiply(const UnpackedSuperBlock& u,
     const __m256i sums = _mm256_madd_epi16(u.sums, load256(a.bsums));
     if constexpr (kOffsetShift<Block> != 0) {
       isum[t] = _mm256_sub_epi32(isum[t], _mm256_slli_epi32(sums, kOffsetShift<Block>));
-      s.acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(u.d * a.d), s.acc[t]);
-    } else {
-      s.acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(u.d * a.d), s.acc[t]);
+    }
+    s.acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(u.d * a.d), s.acc[t]);
+    if constexpr (kOffsetShift<Block> == 0) {
       s.min_acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(u.dmin * a.d), s.min_acc[t]);
     }
   }

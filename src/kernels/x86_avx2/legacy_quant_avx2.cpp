@@ -129,7 +129,7 @@ constexpr std::int64_t kPrefetchBytes = 2048;
 
 // out[t] = dot(row, token t) for nt tokens. Codes(b) gives block b's codes, Scales(b) the d_w of
 // blocks b .. b + 3 and Mins(b) their m_w (min types); lanes past the row's end hold the d_w / m_w
-// of the group's first block, which the zero activation info then cancels.
+// of the row's last block, which the zero activation info then cancels.
 template <Legacy T, class Codes, class Scales, class Mins>
 void row_against_tokens(std::int64_t nb, const std::uint8_t* const* xs, const TokenInfo* info, int nt, Codes codes,
                         Scales scales, Mins mins, float* out) {
