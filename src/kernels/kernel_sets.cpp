@@ -75,7 +75,7 @@ const MatmulKernel* portable(DType type, const CpuFeatures&) {
 
 #if defined(AUTARKY_X86_KERNELS)
 const MatmulKernel* avx2(DType type, const CpuFeatures&) {
-  // K-quants against Q8_K activations (Q2_K and Q3_K also serve the AVX-512 level).
+  // K-quants against Q8_K activations.
   static constexpr MatmulKernel kQ2_K{"avx2_q2_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q2_k_q8_k, 1};
   static constexpr MatmulKernel kQ3_K{"avx2_q3_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q3_k_q8_k, 1};
   static constexpr MatmulKernel kQ4_K{"avx2_q4_k_q8_k", Isa::kAvx2, DType::Q8_K, &avx2::q4_k_q8_k, 1};
@@ -103,6 +103,9 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   constexpr FromFloatFn kToQ8_K = &avx512::q8_k_from_float;
   // K-quants are repacked into 16-row panels at load time: decode of the file's rows was bound by
   // the per-row unpacking (Q4_K, Q5_K) or close to it (Q6_K), and prompts unpack tiles faster.
+  // Q2_K and Q3_K read the file's rows (no repacked layout yet).
+  static constexpr MatmulKernel kQ2_K{"avx512_q2_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q2_k_q8_k, 16, kToQ8_K};
+  static constexpr MatmulKernel kQ3_K{"avx512_q3_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q3_k_q8_k, 16, kToQ8_K};
   static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k, 16, kToQ8_K,
                                       &avx512::q4_k_pack_panels, &avx512::q4_k_q8_k_stored};
   static constexpr MatmulKernel kQ5_K{"avx512_q5_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q5_k_q8_k, 16, kToQ8_K,
@@ -135,6 +138,8 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
     case DType::Q4_1: return &kQ4_1;
     case DType::Q5_0: return &kQ5_0;
     case DType::Q5_1: return &kQ5_1;
+    case DType::Q2_K: return &kQ2_K;
+    case DType::Q3_K: return &kQ3_K;
     case DType::Q4_K: return &kQ4_K;
     case DType::Q5_K: return &kQ5_K;
     case DType::Q6_K: return &kQ6_K;

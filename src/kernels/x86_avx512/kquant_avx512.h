@@ -10,6 +10,10 @@ namespace autarky::avx512 {
 
 // The table's kernels: the row-interleaved micro-kernel (kquant_gemm_avx512.cpp) for prompts,
 // the one-row-at-a-time path below for few tokens. Row shares should be multiples of 16.
+void q2_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+void q3_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 void q5_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
@@ -21,6 +25,10 @@ void q6_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
 void q8_k_from_float(const float* src, void* dst, std::int64_t n);
 
 // One weight row at a time, tokens in groups of four: for decode (few tokens).
+void q2_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+void q3_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 void q4_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 void q5_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,

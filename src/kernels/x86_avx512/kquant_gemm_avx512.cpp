@@ -30,6 +30,7 @@
 
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "kernels/x86_avx512/kquant_tile_avx512.h"
+#include "kernels/x86_avx512/q3_k_scales_avx512.h"
 #include "tensor/blocks.h"
 
 namespace autarky::avx512 {
@@ -103,7 +104,53 @@ void unpack_q6_k(const BlockQ6_K& blk, int r, UnpackedBlock& u) {
   u.d[r] = u.dmin[r] = half_to_float(blk.d);
 }
 
-template <typename Block, void (*Unpack)(const Block&, int, UnpackedBlock&), int G, bool kInt16Halves>
+// Q2_K and Q3_K codes: weight 128h + 32s + l is bits 2s, 2s + 1 of qs[32h + l]; Q3_K adds 4 times
+// bit 4h + s of hmask[l] (the stored code is q + 4, 0..7).
+template <typename Block>
+void unpack_two_bit_codes(const Block& blk, std::uint8_t* q) {
+  const __m256i two_bits = _mm256_set1_epi8(0x03), one = _mm256_set1_epi8(1);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * h));
+    for (int s = 0; s < 4; ++s) {
+      __m256i c = _mm256_and_si256(_mm256_srli_epi16(packed, 2 * s), two_bits);
+      if constexpr (std::is_same_v<Block, BlockQ3_K>) {
+        const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.hmask));
+        c = _mm256_or_si256(c, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + s), one), 2));
+      }
+      _mm256_store_si256(reinterpret_cast<__m256i*>(q + 128 * h + 32 * s), c);
+    }
+  }
+}
+
+void unpack_q2_k(const BlockQ2_K& blk, int r, UnpackedBlock& u) {
+  alignas(64) std::uint8_t q[kQK_K];
+  unpack_two_bit_codes(blk, q);
+  scatter_row(q, r, u);
+  for (int j = 0; j < 16; ++j) u.scale[j][r] = blk.scales[j] & 0xf;
+  for (int p = 0; p < 8; ++p) {  // the mins weigh the bsums of their sub-blocks
+    u.mins[p][r][0] = static_cast<std::int16_t>(blk.scales[2 * p] >> 4);
+    u.mins[p][r][1] = static_cast<std::int16_t>(blk.scales[2 * p + 1] >> 4);
+  }
+  u.d[r] = half_to_float(blk.d);
+  u.dmin[r] = half_to_float(blk.dmin);
+}
+
+void unpack_q3_k(const BlockQ3_K& blk, int r, UnpackedBlock& u) {
+  alignas(64) std::uint8_t q[kQK_K];
+  unpack_two_bit_codes(blk, q);
+  scatter_row(q, r, u);
+  alignas(16) std::int8_t sc[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(sc), q3_k_scales(blk.scales));
+  for (int j = 0; j < 16; ++j) u.scale[j][r] = sc[j];
+  // Stored q is q + 4: the offset term is 4 * scale * bsum, per 16-weight sub-block.
+  for (int p = 0; p < 8; ++p) {
+    u.mins[p][r][0] = static_cast<std::int16_t>(4 * sc[2 * p]);
+    u.mins[p][r][1] = static_cast<std::int16_t>(4 * sc[2 * p + 1]);
+  }
+  u.d[r] = u.dmin[r] = half_to_float(blk.d);
+}
+
+template <typename Block, void (*Unpack)(const Block&, int, UnpackedBlock&), int G, int kInt16Pieces, bool kMinsApart>
 void gemm_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   const auto fill = [&w](std::int64_t o0, int rows, std::int64_t b0, int nb, UnpackedBlock* u) {
@@ -113,17 +160,35 @@ void gemm_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
       for (int i = 0; i < nb; ++i) Unpack(row[b0 + i], r, u[i]);
     }
   };
-  gemm_tiles<G, kInt16Halves>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end, fill);
+  gemm_tiles<G, kInt16Pieces, kMinsApart>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end, fill);
 }
 
 }  // namespace
+
+void q2_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  if (n_tokens < kMinGemmTokens) {
+    q2_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  } else {
+    gemm_rows<BlockQ2_K, unpack_q2_k, 16, 1, true>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  }
+}
+
+void q3_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  if (n_tokens < kMinGemmTokens) {
+    q3_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  } else {
+    gemm_rows<BlockQ3_K, unpack_q3_k, 16, 1, false>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  }
+}
 
 void q4_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   if (n_tokens < kMinGemmTokens) {
     q4_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
-    gemm_rows<BlockQ4_K, unpack_q45_k<BlockQ4_K>, 32, true>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    gemm_rows<BlockQ4_K, unpack_q45_k<BlockQ4_K>, 32, 2, true>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }
 }
 
@@ -132,7 +197,7 @@ void q5_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
   if (n_tokens < kMinGemmTokens) {
     q5_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
-    gemm_rows<BlockQ5_K, unpack_q45_k<BlockQ5_K>, 32, false>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    gemm_rows<BlockQ5_K, unpack_q45_k<BlockQ5_K>, 32, 0, true>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }
 }
 
@@ -141,7 +206,7 @@ void q6_k_q8_k(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row
   if (n_tokens < kMinGemmTokens) {
     q6_k_q8_k_gemv(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   } else {
-    gemm_rows<BlockQ6_K, unpack_q6_k, 16, false>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+    gemm_rows<BlockQ6_K, unpack_q6_k, 16, 0, false>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   }
 }
 

@@ -31,6 +31,7 @@
 
 #include "kernels/kquant_token_groups.h"
 #include "kernels/x86_avx512/kquant_avx512.h"
+#include "kernels/x86_avx512/q3_k_scales_avx512.h"
 #include "tensor/blocks.h"
 
 namespace autarky::avx512 {
@@ -172,6 +173,34 @@ __attribute__((always_inline)) inline void row_in_block_pairs(const Block* w, st
   for (int t = 0; t < NT; ++t) out[t] = acc[t];
 }
 
+// How a pair of super-blocks' exact totals [S0, M0, S1, M1] (sum_four) join a token's float, in
+// block order. The types with mins (Q2_K, Q4_K, Q5_K) add S * (d dx) - M * (dmin dx), one FMS per
+// block, as the prompt kernel computes them per row.
+struct FoldWithMins {
+  __attribute__((always_inline)) float operator()(__m128i tot, const BlockTerms& first, const BlockTerms& second,
+                                                  bool pair, float acc) const {
+    const __m128 totals = _mm_cvtepi32_ps(tot);
+    const __m128 factors = _mm_movelh_ps(first.factors, second.factors);
+    const __m128 mins = _mm_movehdup_ps(_mm_mul_ps(totals, factors));
+    const __m128 blocks = _mm_fmsub_ps(totals, factors, mins);
+    acc += _mm_cvtss_f32(blocks);
+    if (pair) acc += _mm_cvtss_f32(_mm_movehl_ps(blocks, blocks));
+    return acc;
+  }
+};
+
+// The types whose codes are stored with an offset (Q3_K, Q6_K): the offset term M is part of the
+// exact total, and each block adds (S - M) * (d dx) in one FMA.
+struct FoldOffset {
+  __attribute__((always_inline)) float operator()(__m128i tot, const BlockTerms& first, const BlockTerms& second,
+                                                  bool pair, float acc) const {
+    const __m128 s = _mm_cvtepi32_ps(_mm_sub_epi32(tot, _mm_srli_epi64(tot, 32)));
+    acc = fma_scalar(_mm_cvtss_f32(s), _mm_cvtss_f32(first.factors), acc);
+    if (pair) acc = fma_scalar(_mm_cvtss_f32(_mm_movehl_ps(s, s)), _mm_cvtss_f32(second.factors), acc);
+    return acc;
+  }
+};
+
 template <typename Block, int NT>
 __attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const BlockQ8_K* const* x, std::int64_t b,
                                                        const __m512i* spread, BlockTerms* terms) {
@@ -203,19 +232,7 @@ void q45_k_row(const Block* w, const BlockQ8_K* const* x, std::int64_t n_blocks,
   const auto terms = [&](std::int64_t b, BlockTerms* t) __attribute__((always_inline)) {
     q45_k_terms<Block, NT>(w[b], x, b, spread, t);
   };
-  // Block values S * (d dx) - (M * (dmin dx)) in lanes 0 and 2, one FMS each, as the prompt
-  // kernel computes them per row.
-  const auto fold = [](__m128i tot, const BlockTerms& first, const BlockTerms& second, bool pair, float acc)
-                        __attribute__((always_inline)) {
-    const __m128 totals = _mm_cvtepi32_ps(tot);
-    const __m128 factors = _mm_movelh_ps(first.factors, second.factors);
-    const __m128 mins = _mm_movehdup_ps(_mm_mul_ps(totals, factors));
-    const __m128 blocks = _mm_fmsub_ps(totals, factors, mins);
-    acc += _mm_cvtss_f32(blocks);
-    if (pair) acc += _mm_cvtss_f32(_mm_movehl_ps(blocks, blocks));
-    return acc;
-  };
-  row_in_block_pairs<NT>(w, n_blocks, terms, fold, out);
+  row_in_block_pairs<NT>(w, n_blocks, terms, FoldWithMins{}, out);
 }
 
 template <int NT>
@@ -263,18 +280,114 @@ void q6_k_row(const BlockQ6_K* w, const BlockQ8_K* const* x, std::int64_t n_bloc
   const auto terms = [&](std::int64_t b, BlockTerms* t) __attribute__((always_inline)) {
     q6_k_terms<NT>(w[b], x, b, spread, t);
   };
-  // S - M in lanes 0 and 2 (the -32 offset is part of the exact total), then one FMA per block.
-  const auto fold = [](__m128i tot, const BlockTerms& first, const BlockTerms& second, bool pair, float acc)
-                        __attribute__((always_inline)) {
-    const __m128 s = _mm_cvtepi32_ps(_mm_sub_epi32(tot, _mm_srli_epi64(tot, 32)));
-    acc = fma_scalar(_mm_cvtss_f32(s), _mm_cvtss_f32(first.factors), acc);
-    if (pair) acc = fma_scalar(_mm_cvtss_f32(_mm_movehl_ps(s, s)), _mm_cvtss_f32(second.factors), acc);
-    return acc;
+  row_in_block_pairs<NT>(w, n_blocks, terms, FoldOffset{}, out);
+}
+
+// ---- Q2_K, Q3_K: 16 sub-blocks of 16 weights ----
+//
+// The low two bits of weight 128h + 32s + l are bits 2s, 2s + 1 of qs[32h + l], so the 64 weights
+// 64g .. 64g + 63 (h = g / 2, s = 2 (g % 2) and s + 1) come from one 32-byte half of qs, loaded
+// into both halves of a vector and shifted by 2s in the lower half, 2s + 2 in the upper: the
+// Q4_K trick with 2-bit fields. Q3_K's third bit of those weights is bit 4h + s = 2g of hmask[l]
+// (bit 2g + 1 for the upper half), the same pattern as Q5_K's qh.
+template <typename Block>
+__attribute__((always_inline)) inline void unpack_two_bit_codes(const Block& blk, const __m512i* spread,
+                                                                __m512i sc32, UnpackedRowBlock& u) {
+  const __m512i two_bits = _mm512_set1_epi8(0x03);
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g) {
+    const int shift = 4 * (g % 2);
+    const __m512i packed =
+        _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * (g / 2))));
+    __m512i q = _mm512_and_si512(_mm512_srlv_epi64(packed, _mm512_set_epi64(shift + 2, shift + 2, shift + 2, shift + 2,
+                                                                               shift, shift, shift, shift)),
+                                 two_bits);
+    if constexpr (std::is_same_v<Block, BlockQ3_K>) {  // stored code: low bits + 4 * third bit (0..7)
+      const __m512i hm = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.hmask)));
+      const __m512i bit = _mm512_set_epi64(2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g + 1, 2 * g, 2 * g, 2 * g, 2 * g);
+      q = _mm512_or_si512(q, _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi64(hm, bit), _mm512_set1_epi8(1)), 2));
+    }
+    u.q[g] = q;
+    u.scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
+  }
+}
+
+template <int NT>
+__attribute__((always_inline)) inline void q2_k_terms(const BlockQ2_K& blk, const BlockQ8_K* const* x, std::int64_t b,
+                                                      const __m512i* spread, BlockTerms* terms) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_and_si128(packed, nibble));
+  const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), nibble));
+  UnpackedRowBlock u;
+  unpack_two_bit_codes(blk, spread, sc32, u);
+  static_assert(offsetof(BlockQ2_K, dmin) == offsetof(BlockQ2_K, d) + 2, "d and dmin are read as one word");
+  std::uint32_t d_dmin;
+  std::memcpy(&d_dmin, reinterpret_cast<const std::uint8_t*>(&blk) + offsetof(BlockQ2_K, d), sizeof d_dmin);
+  const __m128 scales = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)));
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = x[t][b];
+    terms[t].sums = scaled_sums(u, a);
+    terms[t].bsum_term = _mm512_zextsi256_si512(
+        _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))));
+    terms[t].factors = _mm_mul_ps(scales, _mm_set1_ps(a.d));
+  }
+}
+
+template <int NT>
+__attribute__((always_inline)) inline void q3_k_terms(const BlockQ3_K& blk, const BlockQ8_K* const* x, std::int64_t b,
+                                                      const __m512i* spread, BlockTerms* terms) {
+  const __m128i sc8 = q3_k_scales(blk.scales);
+  const __m512i sc32 = _mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xffff));  // int16, low half
+  UnpackedRowBlock u;
+  unpack_two_bit_codes(blk, spread, sc32, u);
+  const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+  const float d = half_to_float(blk.d);
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = x[t][b];
+    terms[t].sums = scaled_sums(u, a);
+    // Stored codes are q + 4: subtract 4 * scale * (sum of the sub-block's activations).
+    terms[t].bsum_term = _mm512_zextsi256_si512(
+        _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 2));
+    terms[t].factors = _mm_set_ss(d * a.d);
+  }
+}
+
+template <int NT>
+void q2_k_row(const BlockQ2_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  __m512i spread[4];
+  for (int g = 0; g < 4; ++g) spread[g] = spread_index(4 * g, 4);  // sub-blocks 4g .. 4g+3
+  const auto terms = [&](std::int64_t b, BlockTerms* t) __attribute__((always_inline)) {
+    q2_k_terms<NT>(w[b], x, b, spread, t);
   };
-  row_in_block_pairs<NT>(w, n_blocks, terms, fold, out);
+  row_in_block_pairs<NT>(w, n_blocks, terms, FoldWithMins{}, out);
+}
+
+template <int NT>
+void q3_k_row(const BlockQ3_K* w, const BlockQ8_K* const* x, std::int64_t n_blocks, float* out) {
+  __m512i spread[4];
+  for (int g = 0; g < 4; ++g) spread[g] = spread_index(4 * g, 4);
+  const auto terms = [&](std::int64_t b, BlockTerms* t) __attribute__((always_inline)) {
+    q3_k_terms<NT>(w[b], x, b, spread, t);
+  };
+  row_in_block_pairs<NT>(w, n_blocks, terms, FoldOffset{}, out);
 }
 
 }  // namespace
+
+void q2_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows_by_token_groups<BlockQ2_K, q2_k_row<1>, q2_k_row<2>, q2_k_row<3>, q2_k_row<4>>(
+      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void q3_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                    float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  rows_by_token_groups<BlockQ3_K, q3_k_row<1>, q3_k_row<2>, q3_k_row<3>, q3_k_row<4>>(
+      w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
 
 void q4_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {

@@ -102,6 +102,8 @@ struct Q45KPanels {
   using Panel = StoredPanel<sizeof(Block) / 4, 0>;
   static constexpr int kGroupWeights = 32;          // weights per sub-block scale
   static constexpr bool kInt16Halves = !kFifthBit;  // see below and multiply_tile
+  static constexpr int kInt16Pieces = kInt16Halves ? 2 : 0;
+  static constexpr bool kMinsApart = true;
   static constexpr int kHighBits = offsetof(BlockQ5_K, qh) / 4;  // first qh vector (Q5_K)
   static constexpr int kCodes = offsetof(Block, qs) / 4;
   static constexpr int kTransposedBytes = sizeof(Block);
@@ -242,7 +244,8 @@ struct Q6KPanels {
   using Block = BlockQ6_K;
   using Panel = StoredPanel<52, 32>;
   static constexpr int kGroupWeights = 16;
-  static constexpr bool kInt16Halves = false;
+  static constexpr int kInt16Pieces = 0;
+  static constexpr bool kMinsApart = false;  // the -32 offset is part of the sum
   static constexpr int kHigh = 32, kScales = 48;  // first qh / scale vector (ql from 0)
   static_assert(offsetof(Block, qh) == 128 && offsetof(Block, scales) == 192 && offsetof(Block, d) == 208,
                 "the transposes below follow the block layout");
@@ -409,7 +412,7 @@ void stored_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
       const typename P::Panel panel(w.data, w.row_bytes, o0 / kPanelRows, nb);
       for (int i = 0; i < n; ++i) P::fill(panel, b0 + i, u[i]);
     };
-    gemm_tiles<P::kGroupWeights, P::kInt16Halves>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end, fill);
+    gemm_tiles<P::kGroupWeights, P::kInt16Pieces, P::kMinsApart>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end, fill);
     return;
   }
   for (std::int64_t t0 = 0; t0 < n_tokens; t0 += 4) {

@@ -39,23 +39,25 @@ std::int32_t four_bytes(const void* p) {
 }
 
 // y[t][0..16) (masked) += (or = when `first`) the tile's rows dotted with NT tokens over
-// n_blocks super-blocks. Scale groups hold G weights (32 for Q4_K, 16 for Q6_K).
+// n_blocks super-blocks. Scale groups hold G weights (32 for Q4_K and Q5_K, 16 for the others).
 //
 // Per output and super-block, the same arithmetic as the decode row kernels
 // (kquant_gemv_avx512.cpp), so a token's result does not depend on how many tokens share the call:
 // the scaled sub-block dot products S and the bsum term M are summed exactly in int32 (at most
-// 8 * 63 * 32 * 31 * 128 for Q5_K, 16 * 128 * 16 * 63 * 128 for Q6_K) and converted once; Q4_K
-// and Q5_K add S * (d dx) - M * (dmin dx) (one FMS) to the output, Q6_K (whose stored q is q + 32,
-// so M is part of the sum) does acc += (S - M) * (d dx) in one FMA.
+// 8 * 63 * 32 * 31 * 128 for Q5_K, 16 * 128 * 16 * 63 * 128 for Q6_K) and converted once; the
+// types with mins (kMinsApart: Q2_K, Q4_K, Q5_K) add S * (d dx) - M * (dmin dx) (one FMS) to the
+// output, the ones whose stored codes carry an offset (Q3_K: q + 4, Q6_K: q + 32; M is part of
+// the sum) do acc += (S - M) * (d dx) in one FMA.
 //
-// kInt16Halves (Q4_K: half a group's dot product is at most 16 * 15 * 128, which fits int16):
-// scale the two halves with vpdpwssd (int16 products, high half of the scale lane 0) instead of
-// multiplying the whole dot product with vpmulld, which costs more than twice as much.
-template <int G, int NT, bool kInt16Halves>
+// kInt16Pieces: when a piece of a group's dot product fits int16 (Q4_K's halves: 16 * 15 * 128;
+// Q2_K's and Q3_K's whole groups: 16 * 7 * 128 at most), each piece is scaled with vpdpwssd
+// (int16 products; the scale's high half is cleared so negative Q3_K scales stay int16) instead
+// of multiplying the whole dot product with vpmulld, which costs more than twice as much. 0: the
+// dot product may not fit (Q5_K, Q6_K), vpmulld.
+template <int G, int NT, int kInt16Pieces, bool kMinsApart>
 void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const* x, float* const* y, bool first,
                    __mmask16 rows) {
   constexpr int kGroups = kQK_K / G, kSteps = G / 4;
-  constexpr bool kMinsApart = G == 32;  // Q4_K, Q5_K: mins scaled by dmin; Q6_K: -32 offset in the sum
   __m512 acc[NT];
   #pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(rows, y[t]);
@@ -65,8 +67,9 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
     #pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) block_sum[t] = _mm512_setzero_si512();
     for (int grp = 0; grp < kGroups; ++grp) {
-      const __m512i scale = _mm512_load_si512(ub.scale[grp]);
-      constexpr int kPieces = kInt16Halves ? 2 : 1, kPieceSteps = kSteps / kPieces;
+      const __m512i scale = kInt16Pieces > 0 ? _mm512_and_si512(_mm512_load_si512(ub.scale[grp]), _mm512_set1_epi32(0xffff))
+                                             : _mm512_load_si512(ub.scale[grp]);
+      constexpr int kPieces = kInt16Pieces > 0 ? kInt16Pieces : 1, kPieceSteps = kSteps / kPieces;
       #pragma GCC unroll 2
       for (int piece = 0; piece < kPieces; ++piece) {
         __m512i dot[NT];
@@ -82,7 +85,7 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
         }
         #pragma GCC unroll 16
         for (int t = 0; t < NT; ++t) {
-          block_sum[t] = kInt16Halves ? _mm512_dpwssd_epi32(block_sum[t], dot[t], scale)
+          block_sum[t] = kInt16Pieces > 0 ? _mm512_dpwssd_epi32(block_sum[t], dot[t], scale)
                                       : _mm512_add_epi32(block_sum[t], _mm512_mullo_epi32(dot[t], scale));
         }
       }
@@ -109,18 +112,18 @@ void multiply_tile(const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const*
   for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y[t], rows, acc[t]);
 }
 
-template <int G, bool kInt16Halves>
+template <int G, int kInt16Pieces, bool kMinsApart>
 void multiply_tile_n(int nt, const UnpackedBlock* u, int n_blocks, const BlockQ8_K* const* x, float* const* y,
                      bool first, __mmask16 rows) {
   switch (nt) {
-    case 1: multiply_tile<G, 1, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
-    case 2: multiply_tile<G, 2, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
-    case 3: multiply_tile<G, 3, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
-    case 4: multiply_tile<G, 4, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
-    case 5: multiply_tile<G, 5, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
-    case 6: multiply_tile<G, 6, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
-    case 7: multiply_tile<G, 7, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
-    default: multiply_tile<G, 8, kInt16Halves>(u, n_blocks, x, y, first, rows); break;
+    case 1: multiply_tile<G, 1, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
+    case 2: multiply_tile<G, 2, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
+    case 3: multiply_tile<G, 3, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
+    case 4: multiply_tile<G, 4, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
+    case 5: multiply_tile<G, 5, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
+    case 6: multiply_tile<G, 6, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
+    case 7: multiply_tile<G, 7, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
+    default: multiply_tile<G, 8, kInt16Pieces, kMinsApart>(u, n_blocks, x, y, first, rows); break;
   }
 }
 
@@ -128,7 +131,7 @@ void multiply_tile_n(int nt, const UnpackedBlock* u, int n_blocks, const BlockQ8
 // kChunkBlocks super-blocks, fill(o0, rows, b0, nb, u) unpacks the tile's blocks [b0, b0 + nb)
 // (rows valid rows; the rest may hold anything, their outputs are masked off), and every token
 // of the call is multiplied with them.
-template <int G, bool kInt16Halves, class Fill>
+template <int G, int kInt16Pieces, bool kMinsApart, class Fill>
 void gemm_tiles(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                 float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end, Fill fill) {
   const std::int64_t n_blocks = w.n_in / kQK_K;
@@ -147,7 +150,7 @@ void gemm_tiles(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_ro
           xs[t] = reinterpret_cast<const BlockQ8_K*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes) + b0;
           ys[t] = y + (t0 + t) * y_stride + o0;
         }
-        multiply_tile_n<G, kInt16Halves>(nt, u, nb, xs, ys, b0 == 0, row_mask);
+        multiply_tile_n<G, kInt16Pieces, kMinsApart>(nt, u, nb, xs, ys, b0 == 0, row_mask);
       }
     }
   }
