@@ -81,7 +81,8 @@ void run(benchmark::State& state, DType type, Isa isa, std::int64_t n_out, std::
 const int kRegistered = [] {
   const std::pair<DType, const char*> types[] = {{DType::Q8_0, "Q8_0"}, {DType::Q4_0, "Q4_0"}, {DType::Q4_1, "Q4_1"},
                                                  {DType::Q5_0, "Q5_0"}, {DType::Q5_1, "Q5_1"}, {DType::Q4_K, "Q4_K"},
-                                                 {DType::Q5_K, "Q5_K"}, {DType::Q6_K, "Q6_K"}};
+                                                 {DType::Q5_K, "Q5_K"}, {DType::Q6_K, "Q6_K"}, {DType::Q2_K, "Q2_K"},
+                                                 {DType::Q3_K, "Q3_K"}};
   for (Isa isa : supported_isas()) {
     for (auto [type, type_name] : types) {
       for (bool repack : {false, true}) {

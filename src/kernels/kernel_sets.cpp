@@ -103,9 +103,10 @@ const MatmulKernel* avx512(DType type, const CpuFeatures&) {
   constexpr FromFloatFn kToQ8_K = &avx512::q8_k_from_float;
   // K-quants are repacked into 16-row panels at load time: decode of the file's rows was bound by
   // the per-row unpacking (Q4_K, Q5_K) or close to it (Q6_K), and prompts unpack tiles faster.
-  // Q2_K and Q3_K read the file's rows (no repacked layout yet).
-  static constexpr MatmulKernel kQ2_K{"avx512_q2_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q2_k_q8_k, 16, kToQ8_K};
-  static constexpr MatmulKernel kQ3_K{"avx512_q3_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q3_k_q8_k, 16, kToQ8_K};
+  static constexpr MatmulKernel kQ2_K{"avx512_q2_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q2_k_q8_k, 16, kToQ8_K,
+                                      &avx512::q2_k_pack_panels, &avx512::q2_k_q8_k_stored};
+  static constexpr MatmulKernel kQ3_K{"avx512_q3_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q3_k_q8_k, 16, kToQ8_K,
+                                      &avx512::q3_k_pack_panels, &avx512::q3_k_q8_k_stored};
   static constexpr MatmulKernel kQ4_K{"avx512_q4_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q4_k_q8_k, 16, kToQ8_K,
                                       &avx512::q4_k_pack_panels, &avx512::q4_k_q8_k_stored};
   static constexpr MatmulKernel kQ5_K{"avx512_q5_k_q8_k", Isa::kAvx512, DType::Q8_K, &avx512::q5_k_q8_k, 16, kToQ8_K,

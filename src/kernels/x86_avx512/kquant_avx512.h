@@ -37,8 +37,14 @@ void q6_k_q8_k_gemv(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t 
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 
 // The same on weights repacked at load time into 16-row panels (MatmulKernel::pack / packed_rows;
-// layout in kquant_panels_avx512.cpp). Results are bit for bit those of the kernels above on the
-// file's rows.
+// layouts in kquant_panels_avx512.cpp and kquant_panels_q23_avx512.cpp). Results are bit for bit
+// those of the kernels above on the file's rows.
+void q2_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+void q2_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end);
+void q3_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
+void q3_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end);
 void q4_k_q8_k_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end);
 void q4_k_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end);

@@ -41,57 +41,12 @@
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "kernels/x86_avx512/kquant_tile_avx512.h"
 #include "kernels/x86_avx512/legacy_panel_pack.h"
+#include "kernels/x86_avx512/kquant_panel_loops_avx512.h"
 #include "tensor/blocks.h"
 
 namespace autarky::avx512 {
 
 namespace {
-
-static_assert(kPanelRows == kTileRows, "a stored panel is one micro-kernel tile");
-
-// One panel of a repacked matrix: super-blocks of kBlockVectors vectors, then kTailBytes per
-// super-block (Q6_K's d values).
-template <int kBlockVectors, int kTailBytes>
-struct StoredPanel {
-  static constexpr std::uint64_t kBlockBytes = kBlockVectors * 64;
-  static constexpr std::uint64_t kBytesPerBlock = kBlockBytes + kTailBytes;  // = 16 rows' blocks
-  const std::uint8_t* first;
-  std::int64_t nb;
-
-  StoredPanel(const std::uint8_t* data, std::uint64_t row_bytes, std::int64_t panel, std::int64_t n_blocks)
-      : first(data + static_cast<std::uint64_t>(panel) * kPanelRows * row_bytes), nb(n_blocks) {}
-
-  const std::uint8_t* block(std::int64_t b) const { return first + static_cast<std::uint64_t>(b) * kBlockBytes; }
-  const std::uint8_t* tail(std::int64_t b) const { return block(nb) + b * kTailBytes; }
-
-  // The tail is a second stream, read one line every few super-blocks from the panel's end: the
-  // prefetch ahead of the blocks reaches it only at the panel's last blocks, so each of its lines
-  // would be a full DRAM miss (Q6_K: one per two super-blocks). Fetched whole, a panel early.
-  __attribute__((always_inline)) void prefetch_tail() const {
-    if constexpr (kTailBytes > 0) {
-      const char* t = reinterpret_cast<const char*>(tail(0));
-      for (std::int64_t off = 0; off < nb * kTailBytes; off += 64) _mm_prefetch(t + off, _MM_HINT_T0);
-    }
-  }
-};
-
-// Byte j of each int32 lane of v, zero-extended (one vpshufb; its byte indices are per 128-bit
-// lane, so lane p of each takes byte 4p + j).
-inline __m512i byte_of_lanes(__m512i v, int j) {
-  return _mm512_shuffle_epi8(v, _mm512_or_si512(_mm512_set1_epi32(static_cast<int>(0x80808000u) | j),
-                                                _mm512_set4_epi32(12, 8, 4, 0)));
-}
-
-// The same byte in both int16 halves of each lane, for vpdpwssd against a pair of bsums.
-inline __m512i byte_of_lanes_twice(__m512i v, int j) {
-  return _mm512_shuffle_epi8(v, _mm512_or_si512(_mm512_set1_epi32(static_cast<int>(0x80008000u) | j | j << 16),
-                                                _mm512_set4_epi32(0x000c000c, 0x00080008, 0x00040004, 0)));
-}
-
-// Byte j of each int32 lane of v, sign-extended.
-inline __m512i signed_byte_of_lanes(__m512i v, int j) {
-  return _mm512_srai_epi32(j == 3 ? v : _mm512_slli_epi32(v, 24 - 8 * j), 24);
-}
 
 // ---- Q4_K, Q5_K ----
 
@@ -374,87 +329,6 @@ struct Q6KPanels {
     for (int r = 0; r < kPanelRows; ++r) std::memcpy(d + 2 * r, rows.row[r] + at, 2);
   }
 };
-
-// ---- the loops, for every type ----
-
-// Decode and small batches: NT tokens, each panel read once, front to back, straight from memory
-// to vpdpbusd; acc[t] lane r is row r's output for token t.
-template <class P, int NT>
-void panel_rows_tokens(const WeightMatrix& w, const BlockQ8_K* const* x, float* y, std::int64_t y_stride,
-                       std::int64_t row_begin, std::int64_t row_end) {
-  using Panel = typename P::Panel;
-  const std::int64_t nb = w.n_in / kQK_K;
-  const std::uint8_t* range_end = Panel(w.data, w.row_bytes, (row_end + kPanelRows - 1) / kPanelRows, nb).first;
-  for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
-    const int n_valid = static_cast<int>(row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows);
-    const Panel panel(w.data, w.row_bytes, r0 / kPanelRows, nb);
-    if (r0 == row_begin) panel.prefetch_tail();
-    if (r0 + kPanelRows < row_end) Panel(w.data, w.row_bytes, r0 / kPanelRows + 1, nb).prefetch_tail();
-    __m512 acc[NT];
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-    for (std::int64_t b = 0; b < nb; ++b) {
-      prefetch_stored_ahead(panel.block(b), Panel::kBlockBytes, range_end);
-      P::template add_block<NT>(panel, b, x, acc);
-    }
-    const auto lanes = static_cast<__mmask16>((1u << n_valid) - 1);
-#pragma GCC unroll 4
-    for (int t = 0; t < NT; ++t) _mm512_mask_storeu_ps(y + t * y_stride + r0, lanes, acc[t]);
-  }
-}
-
-template <class P>
-void stored_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
-                 float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  const std::int64_t nb = w.n_in / kQK_K;
-  if (n_tokens >= kMinGemmTokens) {  // prompts: the micro-kernel, tiles unpacked from the panels
-    const auto fill = [&w, nb](std::int64_t o0, int, std::int64_t b0, int n, UnpackedBlock* u) {
-      const typename P::Panel panel(w.data, w.row_bytes, o0 / kPanelRows, nb);
-      for (int i = 0; i < n; ++i) P::fill(panel, b0 + i, u[i]);
-    };
-    gemm_tiles<P::kGroupWeights, P::kInt16Pieces, P::kMinsApart>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end, fill);
-    return;
-  }
-  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
-    const BlockQ8_K* xs[4];
-    const std::int64_t nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
-    for (std::int64_t t = 0; t < nt; ++t)
-      xs[t] = reinterpret_cast<const BlockQ8_K*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes);
-    float* yt = y + t0 * y_stride;
-    switch (nt) {
-      case 1: panel_rows_tokens<P, 1>(w, xs, yt, y_stride, row_begin, row_end); break;
-      case 2: panel_rows_tokens<P, 2>(w, xs, yt, y_stride, row_begin, row_end); break;
-      case 3: panel_rows_tokens<P, 3>(w, xs, yt, y_stride, row_begin, row_end); break;
-      default: panel_rows_tokens<P, 4>(w, xs, yt, y_stride, row_begin, row_end); break;
-    }
-  }
-}
-
-// Rows [row_begin, row_end) (row_begin a multiple of 16) of w into panels at `out`: each
-// super-block's first kTransposedBytes bytes as 16x4-byte transposes, in order, then the tail.
-template <class P>
-void pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) {
-  using Panel = typename P::Panel;
-  static_assert(Panel::kBytesPerBlock == kPanelRows * sizeof(typename P::Block), "a panel keeps the rows' size");
-  static_assert(P::kTransposedBytes % 16 == 0 && P::kTransposedBytes * kPanelRows == Panel::kBlockBytes,
-                "the transposes fill the super-block's vectors");
-  const std::int64_t nb = w.n_in / kQK_K;
-  for (std::int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
-    const int n_valid = static_cast<int>(w.n_out - r0 < kPanelRows ? w.n_out - r0 : kPanelRows);
-    const PanelRows rows(w.row(r0), w.row_bytes, n_valid, nb);
-    const Panel panel(out, w.row_bytes, r0 / kPanelRows, nb);
-    for (std::int64_t b = 0; b < nb; ++b) {
-      auto* blk = const_cast<std::uint8_t*>(panel.block(b));
-      const std::int64_t at = b * static_cast<std::int64_t>(sizeof(typename P::Block));
-      for (int j = 0; j < P::kTransposedBytes / 16; ++j) {
-        __m512i q[4];
-        transpose_16x4(rows.row, at + 16 * j, q);
-        for (int i = 0; i < 4; ++i) _mm512_storeu_si512(blk + (4 * j + i) * 64, q[i]);
-      }
-      P::pack_tail(rows, b, panel);
-    }
-  }
-}
 
 }  // namespace
 
