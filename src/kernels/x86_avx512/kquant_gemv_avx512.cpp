@@ -201,24 +201,52 @@ struct FoldOffset {
   }
 };
 
-template <typename Block, int NT>
-__attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const BlockQ8_K* const* x, std::int64_t b,
-                                                       const __m512i* spread, BlockTerms* terms) {
-  const ScalesAndMins sm = unpack_q4_k_scales(blk.scales);
-  const UnpackedRowBlock u = unpack_q45_k_block(blk, sm.scales, spread);
-  const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm.mins, sm.mins));  // each min twice
+// d and dmin of a block whose two fp16 fields are adjacent (Q2_K, Q4_K, Q5_K), as [d, dmin, ., .].
+template <typename Block>
+__attribute__((always_inline)) inline __m128 d_and_dmin(const Block& blk) {
   static_assert(offsetof(Block, dmin) == offsetof(Block, d) + 2, "d and dmin are read as one word");
-  std::uint32_t d_dmin;  // the two adjacent fp16 fields, converted together
+  std::uint32_t d_dmin;  // the two fields, converted together
   std::memcpy(&d_dmin, reinterpret_cast<const std::uint8_t*>(&blk) + offsetof(Block, d), sizeof d_dmin);
-  const __m128 scales = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)));
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)));
+}
+
+// Per token, the terms of a type with mins (Q2_K, Q4_K, Q5_K): M = the int16 mins16 (one per
+// Q8_K bsum) dotted with the bsums; factors [d dx, dmin dx].
+template <int NT>
+__attribute__((always_inline)) inline void min_terms(const UnpackedRowBlock& u, __m256i mins16, __m128 d_dmin,
+                                                     const BlockQ8_K* const* x, std::int64_t b, BlockTerms* terms) {
 #pragma GCC unroll 4
   for (int t = 0; t < NT; ++t) {
     const BlockQ8_K& a = x[t][b];
     terms[t].sums = scaled_sums(u, a);
     terms[t].bsum_term = _mm512_zextsi256_si512(
         _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))));
-    terms[t].factors = _mm_mul_ps(scales, _mm_set1_ps(a.d));
+    terms[t].factors = _mm_mul_ps(d_dmin, _mm_set1_ps(a.d));
   }
+}
+
+// Per token, the terms of a type whose codes are stored as q + 2^kShift (Q3_K: 4, Q6_K: 32): M is
+// 2^kShift * (the 16 int16 scales sc16 dotted with the bsums); factor d dx.
+template <int NT, int kShift>
+__attribute__((always_inline)) inline void offset_terms(const UnpackedRowBlock& u, __m256i sc16, float d,
+                                                        const BlockQ8_K* const* x, std::int64_t b, BlockTerms* terms) {
+#pragma GCC unroll 4
+  for (int t = 0; t < NT; ++t) {
+    const BlockQ8_K& a = x[t][b];
+    terms[t].sums = scaled_sums(u, a);
+    terms[t].bsum_term = _mm512_zextsi256_si512(_mm256_slli_epi32(
+        _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), kShift));
+    terms[t].factors = _mm_set_ss(d * a.d);
+  }
+}
+
+template <typename Block, int NT>
+__attribute__((always_inline)) inline void q45_k_terms(const Block& blk, const BlockQ8_K* const* x, std::int64_t b,
+                                                       const __m512i* spread, BlockTerms* terms) {
+  const ScalesAndMins sm = unpack_q4_k_scales(blk.scales);
+  const UnpackedRowBlock u = unpack_q45_k_block(blk, sm.scales, spread);
+  const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(sm.mins, sm.mins));  // each min twice
+  min_terms<NT>(u, mins16, d_and_dmin(blk), x, b, terms);
 }
 
 // One Q4_K or Q5_K row against NT tokens; out[t] = dot(row, token t). Per super-block, the
@@ -260,16 +288,7 @@ __attribute__((always_inline)) inline void q6_k_terms(const BlockQ6_K& blk, cons
 #pragma GCC unroll 4
   for (int g = 0; g < 4; ++g) u.scale[g] = _mm512_permutexvar_epi32(spread[g], sc32);
   const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-  const float d = half_to_float(blk.d);
-#pragma GCC unroll 4
-  for (int t = 0; t < NT; ++t) {
-    const BlockQ8_K& a = x[t][b];
-    terms[t].sums = scaled_sums(u, a);
-    // q is stored as q + 32: subtract 32 * scale * (sum of the sub-block's activations).
-    terms[t].bsum_term = _mm512_zextsi256_si512(
-        _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 5));
-    terms[t].factors = _mm_set_ss(d * a.d);
-  }
+  offset_terms<NT, 5>(u, sc16, half_to_float(blk.d), x, b, terms);  // stored q + 32
 }
 
 // One Q6_K row against NT tokens; one exact int32 total per super-block, as in q45_k_row.
@@ -321,18 +340,7 @@ __attribute__((always_inline)) inline void q2_k_terms(const BlockQ2_K& blk, cons
   const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), nibble));
   UnpackedRowBlock u;
   unpack_two_bit_codes(blk, spread, sc32, u);
-  static_assert(offsetof(BlockQ2_K, dmin) == offsetof(BlockQ2_K, d) + 2, "d and dmin are read as one word");
-  std::uint32_t d_dmin;
-  std::memcpy(&d_dmin, reinterpret_cast<const std::uint8_t*>(&blk) + offsetof(BlockQ2_K, d), sizeof d_dmin);
-  const __m128 scales = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)));
-#pragma GCC unroll 4
-  for (int t = 0; t < NT; ++t) {
-    const BlockQ8_K& a = x[t][b];
-    terms[t].sums = scaled_sums(u, a);
-    terms[t].bsum_term = _mm512_zextsi256_si512(
-        _mm256_madd_epi16(mins16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))));
-    terms[t].factors = _mm_mul_ps(scales, _mm_set1_ps(a.d));
-  }
+  min_terms<NT>(u, mins16, d_and_dmin(blk), x, b, terms);
 }
 
 template <int NT>
@@ -343,16 +351,7 @@ __attribute__((always_inline)) inline void q3_k_terms(const BlockQ3_K& blk, cons
   UnpackedRowBlock u;
   unpack_two_bit_codes(blk, spread, sc32, u);
   const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-  const float d = half_to_float(blk.d);
-#pragma GCC unroll 4
-  for (int t = 0; t < NT; ++t) {
-    const BlockQ8_K& a = x[t][b];
-    terms[t].sums = scaled_sums(u, a);
-    // Stored codes are q + 4: subtract 4 * scale * (sum of the sub-block's activations).
-    terms[t].bsum_term = _mm512_zextsi256_si512(
-        _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums))), 2));
-    terms[t].factors = _mm_set_ss(d * a.d);
-  }
+  offset_terms<NT, 2>(u, sc16, half_to_float(blk.d), x, b, terms);  // stored q + 4
 }
 
 template <int NT>
