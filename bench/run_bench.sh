@@ -16,7 +16,7 @@ AUTARKY=${AUTARKY:-$ROOT/build/release/autarky}
 CACHE=${AUTARKY_MODELS_CACHE:-/work/models-cache}
 REPS=3
 THREADS=""
-TYPES="Q8_0 Q4_K_M Q5_K_M Q4_0 F16 BF16"
+TYPES="Q8_0 Q4_K_M Q5_K_M Q3_K_M Q2_K Q4_0 F16 BF16"
 OUT=$ROOT/bench/RESULTS.md
 PRESET=llama-1.1b
 
