@@ -17,6 +17,7 @@
 #include "kernels/kquant_token_groups.h"
 #include "kernels/scratch.h"
 #include "kernels/x86_avx2/kquant_avx2.h"
+#include "kernels/x86_avx2/q3_k_scales_avx2.h"
 #include "tensor/blocks.h"
 
 namespace autarky::avx2 {
@@ -147,13 +148,12 @@ __attribute__((always_inline)) inline void unpack_two_bit_planes(const Block& bl
 }
 
 __attribute__((always_inline)) inline void unpack(const BlockQ2_K& blk, UnpackedSuperBlock& u) {
-  alignas(32) std::int16_t scales[16], mins[16];
-  for (int j = 0; j < 16; ++j) {
-    scales[j] = static_cast<std::int16_t>(blk.scales[j] & 0xf);
-    mins[j] = static_cast<std::int16_t>(blk.scales[j] >> 4);
-  }
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales));  // scale | min << 4
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  alignas(32) std::int16_t scales[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(scales), _mm256_cvtepu8_epi16(_mm_and_si128(packed, nibble)));
   unpack_two_bit_planes(blk, scales, u);
-  u.sums = _mm256_load_si256(reinterpret_cast<const __m256i*>(mins));
+  u.sums = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), nibble));
   u.d = half_to_float(blk.d);
   u.dmin = half_to_float(blk.dmin);
 }
@@ -162,11 +162,7 @@ __attribute__((always_inline)) inline void unpack(const BlockQ2_K& blk, Unpacked
 // stored as low + 4 * bit (0..7) with the offset 4.
 __attribute__((always_inline)) inline void unpack(const BlockQ3_K& blk, UnpackedSuperBlock& u) {
   alignas(32) std::int16_t scales[16];
-  for (int j = 0; j < 16; ++j) {  // blocks.h's unpack_scale_q3_k, which this folder may not call
-    const int low = j < 8 ? (blk.scales[j] & 0xf) : (blk.scales[j - 8] >> 4);
-    const int high = (blk.scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-    scales[j] = static_cast<std::int16_t>((low | (high << 4)) - 32);
-  }
+  _mm256_store_si256(reinterpret_cast<__m256i*>(scales), _mm256_cvtepi8_epi16(q3_k_scales(blk.scales)));
   unpack_two_bit_planes(blk, scales, u);
   const __m256i hmask = load256(blk.hmask), one = _mm256_set1_epi8(1);
 #pragma GCC unroll 8

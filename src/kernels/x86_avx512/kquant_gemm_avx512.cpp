@@ -30,7 +30,7 @@
 
 #include "kernels/x86_avx512/kquant_avx512.h"
 #include "kernels/x86_avx512/kquant_tile_avx512.h"
-#include "kernels/x86_avx512/q3_k_scales_avx512.h"
+#include "kernels/x86_avx2/q3_k_scales_avx2.h"
 #include "tensor/blocks.h"
 
 namespace autarky::avx512 {

@@ -31,7 +31,7 @@
 
 #include "kernels/kquant_token_groups.h"
 #include "kernels/x86_avx512/kquant_avx512.h"
-#include "kernels/x86_avx512/q3_k_scales_avx512.h"
+#include "kernels/x86_avx2/q3_k_scales_avx2.h"
 #include "tensor/blocks.h"
 
 namespace autarky::avx512 {

@@ -1,7 +1,8 @@
 #pragma once
 // Q3_K's sixteen 6-bit scales (layout on BlockQ3_K in tensor/blocks.h), minus their bias of 32, as
-// int8: shared by the AVX-512 row and tile kernels (an anonymous namespace: each includer gets
-// its own copy under its own flags, see kernel_sets.h). Requires <immintrin.h> and AVX2.
+// int8, with AVX2 operations: shared by the AVX2 kernels and the AVX-512 row and tile kernels (an
+// anonymous namespace: each includer gets its own copy under its own flags, see kernel_sets.h).
+// Requires <immintrin.h> and AVX2.
 
 #include <cstdint>
 #include <cstring>
