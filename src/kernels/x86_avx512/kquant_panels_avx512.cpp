@@ -56,8 +56,7 @@ struct Q45KPanels {
   static constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_K>;
   using Panel = StoredPanel<sizeof(Block) / 4, 0>;
   static constexpr int kGroupWeights = 32;          // weights per sub-block scale
-  static constexpr bool kInt16Halves = !kFifthBit;  // see below and multiply_tile
-  static constexpr int kInt16Pieces = kInt16Halves ? 2 : 0;
+  static constexpr int kInt16Pieces = kFifthBit ? 0 : 2;  // Q4_K's half sub-blocks fit int16: see add_block
   static constexpr bool kMinsApart = true;
   static constexpr int kHighBits = offsetof(BlockQ5_K, qh) / 4;  // first qh vector (Q5_K)
   static constexpr int kCodes = offsetof(Block, qs) / 4;
@@ -119,7 +118,7 @@ struct Q45KPanels {
                                                        __m512* acc) {
     const std::uint8_t* blk = panel.block(b);
     const Scales s = unpack_scales(blk);
-    constexpr int kPieces = kInt16Halves ? 2 : 1, kPieceSteps = 8 / kPieces;
+    constexpr int kPieces = kInt16Pieces > 0 ? kInt16Pieces : 1, kPieceSteps = 8 / kPieces;
     __m512i sums[NT];
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) sums[t] = _mm512_setzero_si512();
@@ -144,7 +143,7 @@ struct Q45KPanels {
         }
 #pragma GCC unroll 4
         for (int t = 0; t < NT; ++t) {
-          if constexpr (kInt16Halves) {
+          if constexpr (kInt16Pieces > 0) {
             sums[t] = _mm512_dpwssd_epi32(sums[t], dot_low[t], scale_low);
             sums[t] = _mm512_dpwssd_epi32(sums[t], dot_high[t], scale_high);
           } else {
