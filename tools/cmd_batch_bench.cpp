@@ -145,6 +145,7 @@ int run(const BatchBenchOptions& o) {
   if (o.n_generate < 2) fail("-n {} must be at least 2", o.n_generate);
   if (o.prompt_tokens < 1) fail("--prompt-tokens {} must be at least 1", o.prompt_tokens);
   Model model = Model::load(o.model);
+  model.wait_until_repacked();  // throughput of the model as it runs once loaded, not while it repacks
   auto tok = text::Tokenizer::from_gguf(model.file());
   ThreadPool pool(o.threads);
   fmt::print("model {} ({}), threads {}, isa {}, prompt {} tokens, {} generated per stream\n", o.model,

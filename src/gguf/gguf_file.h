@@ -59,6 +59,8 @@ class GgufFile {
   // Takes the pages of `range` (bytes of this file) out of the process when the file is mapped
   // (MappedFile::drop_pages); does nothing for bytes held elsewhere.
   void drop_pages(std::span<const std::uint8_t> range) const { mapped_.drop_pages(range); }
+  // The mapped bytes (empty when parsed from bytes held elsewhere), for MappedFile::drop_pages_of.
+  std::span<const std::uint8_t> mapped_bytes() const { return mapped_.bytes(); }
 
   const std::vector<GgufKeyValue>& metadata() const { return metadata_; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }

@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "base/error.h"
 #include "base/log.h"
 #include "kernels/matmul.h"
+#include "platform/mapped_file.h"
 #include "platform/thread_pool.h"
 #include "tensor/type_traits.h"
 
@@ -104,7 +108,7 @@ void Model::bind_tensors() {
         continue;
       }
       WeightMatrix w = bind(file_, *t, expected_shape(spec.role, config_));
-      (spec.per_layer ? layers_[static_cast<std::size_t>(il)] : globals_).set(spec.role, w);
+      (spec.per_layer ? layers_[static_cast<std::size_t>(il)] : *globals_).set(spec.role, w);
     }
   }
   // Biases come in threes or not at all: a half-present set means a broken conversion.
@@ -116,12 +120,18 @@ void Model::bind_tensors() {
 }
 
 namespace {
-// AUTARKY_REPACK=0 (or "off", "false") keeps every weight in the file map, e.g. for processes that
+enum class RepackMode { kOff, kBackground, kSync };
+
+// AUTARKY_REPACK: unset (or anything else) repacks in the background; "sync" before load()
+// returns; "0" (or "off", "false") keeps every weight in the file map, e.g. for processes that
 // should share one page-cache copy of a model.
-bool repack_enabled() {
+RepackMode repack_mode() {
   const char* env = std::getenv("AUTARKY_REPACK");
-  if (env == nullptr) return true;
-  return std::strcmp(env, "0") != 0 && std::strcmp(env, "off") != 0 && std::strcmp(env, "false") != 0;
+  if (env == nullptr) return RepackMode::kBackground;
+  if (std::strcmp(env, "0") == 0 || std::strcmp(env, "off") == 0 || std::strcmp(env, "false") == 0) {
+    return RepackMode::kOff;
+  }
+  return std::strcmp(env, "sync") == 0 ? RepackMode::kSync : RepackMode::kBackground;
 }
 
 // The roles only matmul reads. The token embedding is read by rows (and may double as the output
@@ -133,63 +143,154 @@ constexpr TensorRole kMatmulRoles[] = {TensorRole::kAttnQ,   TensorRole::kAttnK,
 constexpr std::uint64_t kRepackStepBytes = std::uint64_t{4} << 20;
 }  // namespace
 
-void Model::repack_weights() {
-  if (!repack_enabled()) return;
-  const auto start = std::chrono::steady_clock::now();
-  // The tensors to repack and where each goes in one allocation (64-byte aligned offsets).
+// Repacks the planned tensors one after the other, on the loading thread (sync) or on a thread of
+// its own, and publishes each one's copy in its TensorSet when it is complete.
+//
+// Memory: each ~4 MiB step's pages in the file map are released once packed, so a tensor is not
+// held twice while it is packed. A forward pass in flight may still read the file's rows of a
+// tensor (they are what it computes with until the copy is published) and so map some of those
+// pages again: the whole tensor's range is released again when it is published, and all ranges
+// once more at the end.
+class Model::Repacker {
+ public:
   struct Job {
-    WeightMatrix* w;
+    TensorSet* set;
+    TensorRole role;
+    MatmulKernel kernel;
+    std::uint8_t* out;
+  };
+
+  Repacker(std::vector<Job> jobs, std::span<const std::uint8_t> map, std::string path, std::uint64_t total_bytes)
+      : jobs_(std::move(jobs)), map_(map), path_(std::move(path)), total_bytes_(total_bytes) {}
+
+  ~Repacker() {
+    stop_.store(true, std::memory_order_relaxed);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void run_here() {
+    ThreadPool pool;  // the loading thread waits anyway: every core
+    run(pool);
+  }
+
+  void start_thread() {
+    thread_ = std::thread([this] {
+      ThreadPool pool(1);  // one core: the others compute the first tokens meanwhile
+      run(pool);
+    });
+  }
+
+  void wait() const {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [this] { return done_; });
+  }
+
+ private:
+  void drop(const WeightMatrix& source, std::int64_t begin, std::int64_t end) const {
+    MappedFile::drop_pages_of(map_, {source.row(begin), static_cast<std::size_t>(source.row_bytes *
+                                                                                 static_cast<std::uint64_t>(end - begin))});
+  }
+
+  void run(ThreadPool& pool) {
+    const auto start = std::chrono::steady_clock::now();
+    std::size_t published = 0;
+    try {
+      for (const Job& job : jobs_) {
+        const WeightMatrix source = job.set->file_matrix(job.role);
+        const std::int64_t m = std::max<std::int64_t>(job.kernel.row_multiple, 1);
+        const std::int64_t step =
+            std::max<std::int64_t>(m, static_cast<std::int64_t>(kRepackStepBytes / source.row_bytes) / m * m);
+        for (std::int64_t r = 0; r < source.n_out && !stop_.load(std::memory_order_relaxed); r += step) {
+          const std::int64_t end = std::min(r + step, source.n_out);
+          repack_rows_into(job.kernel, pool, source, job.out, r, end);
+          drop(source, r, end);
+        }
+        if (stop_.load(std::memory_order_relaxed)) break;
+        job.set->publish_repacked(job.role, repacked_matrix(source, job.out));
+        drop(source, 0, source.n_out);  // also the pages that straddled two steps
+        ++published;
+      }
+      for (const Job& job : jobs_) {
+        const WeightMatrix& source = job.set->file_matrix(job.role);
+        drop(source, 0, source.n_out);
+      }
+    } catch (const std::exception& e) {
+      // Unpublished weights stay in the file's layout, which computes the same results.
+      AUTARKY_LOG_WARN("{}: repacking stopped: {}", path_, e.what());
+    }
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    AUTARKY_LOG_DEBUG("{}: repacked {} of {} weight tensors ({:.1f} MiB) for their kernels in {:.0f} ms", path_,
+                      published, jobs_.size(), static_cast<double>(total_bytes_) / (1 << 20), ms);
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+    done_cv_.notify_all();
+  }
+
+  std::vector<Job> jobs_;
+  std::span<const std::uint8_t> map_;
+  std::string path_;
+  std::uint64_t total_bytes_;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  mutable std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() { repacker_.reset(); }
+
+void Model::wait_until_repacked() const {
+  if (repacker_) repacker_->wait();
+}
+
+void Model::repack_weights() {
+  const RepackMode mode = repack_mode();
+  if (mode == RepackMode::kOff) return;
+  // The tensors to repack and where each goes in one allocation (64-byte aligned offsets).
+  struct Planned {
+    TensorSet* set;
+    TensorRole role;
     MatmulKernel kernel;
     std::uint64_t offset;
   };
-  std::vector<Job> jobs;
+  std::vector<Planned> planned;
   std::uint64_t total = 0;
   auto plan = [&](TensorSet& set) {
     for (TensorRole role : kMatmulRoles) {
       if (!set.has(role)) continue;
-      WeightMatrix& w = set.mutable_matrix(role);
+      const WeightMatrix& w = set.file_matrix(role);
       const MatmulKernel kernel = select_matmul_kernel(w.type);
       if (kernel.pack == nullptr || kernel.packed_rows == nullptr) continue;
-      jobs.push_back({&w, kernel, total});
+      planned.push_back({&set, role, kernel, total});
       total += (kernel.packed_bytes(w) + 63) / 64 * 64;
     }
   };
-  plan(globals_);
+  plan(*globals_);
   for (TensorSet& layer : layers_) plan(layer);
-  if (jobs.empty()) return;
+  if (planned.empty()) return;
 
   repacked_ = AnonymousMemory::allocate(total);
-  ThreadPool pool;
-  for (const Job& job : jobs) {
-    const WeightMatrix source = *job.w;
-    std::uint8_t* out = repacked_.data() + job.offset;
-    // In steps of about kRepackStepBytes of the file's rows, each step's pages in the map released
-    // once packed, so that only a step, not a whole tensor (a 1B model's output projection is
-    // 54 MB), is ever held twice: peak memory stays at the model's size plus a few MiB.
-    const std::int64_t m = std::max<std::int64_t>(job.kernel.row_multiple, 1);
-    const std::int64_t step = std::max<std::int64_t>(m, static_cast<std::int64_t>(kRepackStepBytes / source.row_bytes) / m * m);
-    for (std::int64_t r = 0; r < source.n_out; r += step) {
-      const std::int64_t end = std::min(r + step, source.n_out);
-      repack_rows_into(job.kernel, pool, source, out, r, end);
-      file_.drop_pages({source.row(r), static_cast<std::size_t>(source.row_bytes * static_cast<std::uint64_t>(end - r))});
-    }
-    // The pages that straddled two steps.
-    file_.drop_pages({source.data, static_cast<std::size_t>(source.row_bytes * static_cast<std::uint64_t>(source.n_out))});
-    *job.w = repacked_matrix(source, out);
+  std::vector<Repacker::Job> jobs;
+  for (const Planned& p : planned) jobs.push_back({p.set, p.role, p.kernel, repacked_.data() + p.offset});
+  repacker_ = std::make_unique<Repacker>(std::move(jobs), file_.mapped_bytes(), file_.path(), total);
+  if (mode == RepackMode::kSync) {
+    repacker_->run_here();
+  } else {
+    repacker_->start_thread();
   }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  AUTARKY_LOG_DEBUG("{}: repacked {} weight tensors ({:.1f} MiB) for their kernels in {:.0f} ms", file_.path(),
-                    jobs.size(), static_cast<double>(total) / (1 << 20), ms);
 }
 
 const WeightMatrix& Model::output() const {
-  return globals_.has(TensorRole::kOutput) ? globals_.matrix(TensorRole::kOutput) : globals_.matrix(TensorRole::kTokenEmbd);
+  return globals_->has(TensorRole::kOutput) ? globals_->matrix(TensorRole::kOutput)
+                                           : globals_->matrix(TensorRole::kTokenEmbd);
 }
 
 void Model::build_rope_table() {
   const std::int64_t half = config_.n_rot / 2;
   rope_inv_freq_.resize(static_cast<std::size_t>(half));
-  const float* factors = globals_.vector(TensorRole::kRopeFreqs);  // Llama 3 long-context factors
+  const float* factors = globals_->vector(TensorRole::kRopeFreqs);  // Llama 3 long-context factors
   // Pair i turns by base^(-2i/n_rot) radians per position; built by repeated multiplication in
   // float, the way the reference implementations accumulate it, so angles agree to the last bit.
   const float step = std::pow(config_.rope_freq_base, -2.0f / static_cast<float>(config_.n_rot));

@@ -60,8 +60,10 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
 
 MappedFile::~MappedFile() { release(); }
 
-void MappedFile::drop_pages(std::span<const std::uint8_t> range) const {
-  if (data_ == nullptr || range.empty() || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
+void MappedFile::drop_pages_of(std::span<const std::uint8_t> map, std::span<const std::uint8_t> range) {
+  if (map.empty() || range.empty() || range.data() < map.data() || range.data() + range.size() > map.data() + map.size()) {
+    return;
+  }
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   const auto begin = (reinterpret_cast<std::uintptr_t>(range.data()) + page - 1) / page * page;
   const auto end = (reinterpret_cast<std::uintptr_t>(range.data()) + range.size()) / page * page;

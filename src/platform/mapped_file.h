@@ -24,7 +24,10 @@ class MappedFile {
   // Lets the OS take the whole pages inside `range` (a part of bytes()) out of this process:
   // they stop counting as resident and are read again from the page cache if touched. For
   // tensors whose bytes were copied elsewhere (repacked weights). Errors are ignored: it is a hint.
-  void drop_pages(std::span<const std::uint8_t> range) const;
+  void drop_pages(std::span<const std::uint8_t> range) const { drop_pages_of(bytes(), range); }
+  // The same for a map known only by its bytes (it may have moved to another MappedFile object
+  // since: the mapping itself does not move).
+  static void drop_pages_of(std::span<const std::uint8_t> map, std::span<const std::uint8_t> range);
   std::uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
