@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "base/error.h"
 #include "base/log.h"
 #include "kernels/matmul.h"
@@ -175,7 +177,10 @@ class Model::Repacker {
 
   void start_thread() {
     thread_ = std::thread([this] {
-      ThreadPool pool(1);  // one core: the others compute the first tokens meanwhile
+      // Below the threads that compute the first tokens meanwhile: on Linux a thread has a nice
+      // value of its own, and `who` 0 is the calling thread. A hint: failure changes nothing.
+      (void)::setpriority(PRIO_PROCESS, 0, 10);
+      ThreadPool pool(1);
       run(pool);
     });
   }
