@@ -75,8 +75,11 @@ test('every answer has its own ProduceID and one audit record', async () => {
 });
 
 test('answers are watermarked with the server key', async () => {
+  // The key is new on every run, and this tiny model's text has little entropy: at 250 tokens
+  // the z-score over 10 keys ranged 4.8-7.6 and one CI run met 3.06 (below the verdict's bar);
+  // at 450 tokens it ranged 6.2-9.6.
   const r = await client.completions.create({
-    model: modelId, prompt: 'Once upon a time', max_tokens: 250, temperature: 0.8, seed: 5, ignore_eos: true,
+    model: modelId, prompt: 'Once upon a time', max_tokens: 450, temperature: 0.8, seed: 5, ignore_eos: true,
   });
   const text = r.choices[0].text;
   const file = join(dir, 'answer.txt');
