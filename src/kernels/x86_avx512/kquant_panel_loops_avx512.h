@@ -65,6 +65,62 @@ inline __m512i signed_byte_of_lanes(__m512i v, int j) {
   return _mm512_srai_epi32(j == 3 ? v : _mm512_slli_epi32(v, 24 - 8 * j), 24);
 }
 
+// One token's bsum term for 16 rows, exact: lane r = sum over p of the int16 pair p of lane r
+// (pairs[p]: the weights of bsums 2p, 2p + 1, e.g. two sub-blocks' mins) dotted with those bsums.
+inline __m512i bsum_pairs_term(const __m512i* pairs, const BlockQ8_K& a) {
+  __m512i term = _mm512_setzero_si512();
+#pragma GCC unroll 8
+  for (int p = 0; p < 8; ++p) term = _mm512_dpwssd_epi32(term, pairs[p], _mm512_set1_epi32(four_bytes(a.bsums + 2 * p)));
+  return term;
+}
+
+// The 16 signed int8 sub-block scales of 16 rows (lane r of sc[v]: scales 4v .. 4v + 3 of row r;
+// Q3_K, Q6_K) as int16 pairs for vpdpwssd against the bsums: even[v] lane r = (scale 4v,
+// scale 4v + 2), odd[v] = (4v + 1, 4v + 3).
+struct SignedScalePairs {
+  __m512i even[4], odd[4];
+
+  explicit SignedScalePairs(const __m512i* sc) {
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      even[v] = _mm512_srai_epi16(_mm512_slli_epi16(sc[v], 8), 8);
+      odd[v] = _mm512_srai_epi16(sc[v], 8);
+    }
+  }
+
+  // Lane r: sum over the 16 sub-blocks of scale * bsum, exact.
+  __m512i dot_bsums(const BlockQ8_K& a) const {
+    const __m256i pair_order = _mm256_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15,
+                                                0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+    alignas(32) std::int32_t pairs[8];  // bsums as int16 pairs [(0, 2), (1, 3), (4, 6), (5, 7), ...]
+    _mm256_store_si256(reinterpret_cast<__m256i*>(pairs),
+                       _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums)), pair_order));
+    __m512i offset = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      offset = _mm512_dpwssd_epi32(offset, even[v], _mm512_set1_epi32(pairs[2 * v]));
+      offset = _mm512_dpwssd_epi32(offset, odd[v], _mm512_set1_epi32(pairs[2 * v + 1]));
+    }
+    return offset;
+  }
+};
+
+// The prompt tile's bsum weights of a type whose codes are stored as q + 2^kShift: mins[p] lane
+// r = 2^kShift x (scale 2p, scale 2p + 1) of row r, as int16 (sc as in SignedScalePairs). Rows
+// 0-7 come from the low half, 8-15 from the high half, each row's two pairs in adjacent lanes,
+// then split.
+template <int kShift>
+inline void store_offset_pairs(const __m512i* sc, UnpackedBlock& u) {
+  const __m512i first = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(1));
+  for (int v = 0; v < 4; ++v) {
+    const __m512i lo = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(sc[v]));
+    const __m512i hi = _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(sc[v], 1));
+    _mm512_store_si512(u.mins[2 * v], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, first, hi), kShift));
+    _mm512_store_si512(u.mins[2 * v + 1], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, second, hi), kShift));
+  }
+}
+
 
 // ---- the loops, for every type ----
 

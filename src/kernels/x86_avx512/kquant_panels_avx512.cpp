@@ -158,11 +158,7 @@ struct Q45KPanels {
     for (int j = 0; j < 8; ++j) min_pairs[j] = byte_of_lanes_twice(s.mins[j / 4], j % 4);
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
-      __m512i mins_term = _mm512_setzero_si512();
-#pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) {
-        mins_term = _mm512_dpwssd_epi32(mins_term, min_pairs[j], _mm512_set1_epi32(four_bytes(x[t][b].bsums + 2 * j)));
-      }
+      const __m512i mins_term = bsum_pairs_term(min_pairs, x[t][b]);
       const __m512 xd = _mm512_set1_ps(x[t][b].d);
       const __m512 mins = _mm512_mul_ps(_mm512_cvtepi32_ps(mins_term), _mm512_mul_ps(s.dmin, xd));
       acc[t] = _mm512_add_ps(acc[t], _mm512_fmsub_ps(_mm512_cvtepi32_ps(sums[t]), _mm512_mul_ps(s.d, xd), mins));
@@ -267,28 +263,11 @@ struct Q6KPanels {
         }
       }
     }
-    // Scales as int16 pairs: even[v] lane r = (scale 4v, scale 4v + 2) of row r, odd[v] = (4v + 1, 4v + 3).
-    __m512i even[4], odd[4];
-#pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) {
-      even[v] = _mm512_srai_epi16(_mm512_slli_epi16(sc[v], 8), 8);
-      odd[v] = _mm512_srai_epi16(sc[v], 8);
-    }
-    const __m256i pair_order = _mm256_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15,
-                                                0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+    const SignedScalePairs scale_pairs(sc);
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel.tail(b))));
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
-      // bsums as int32 pairs [(0, 2), (1, 3), (4, 6), (5, 7), ...]
-      alignas(32) std::int32_t pairs[8];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(pairs),
-                         _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t][b].bsums)), pair_order));
-      __m512i offset = _mm512_setzero_si512();
-#pragma GCC unroll 4
-      for (int v = 0; v < 4; ++v) {
-        offset = _mm512_dpwssd_epi32(offset, even[v], _mm512_set1_epi32(pairs[2 * v]));
-        offset = _mm512_dpwssd_epi32(offset, odd[v], _mm512_set1_epi32(pairs[2 * v + 1]));
-      }
+      const __m512i offset = scale_pairs.dot_bsums(x[t][b]);
       const __m512i total = _mm512_sub_epi32(sums[t], _mm512_slli_epi32(offset, 5));  // stored q is q + 32
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(x[t][b].d)), acc[t]);
     }
@@ -303,18 +282,12 @@ struct Q6KPanels {
         _mm512_store_si512(u.q[32 * h + 16 + k], c.high);  // weights 128h + 64 + 4k ..
       }
     }
+    __m512i sc[4];
     for (int v = 0; v < 4; ++v) {
-      const __m512i sc = _mm512_loadu_si512(blk + (kScales + v) * 64);
-      for (int i = 0; i < 4; ++i) _mm512_store_si512(u.scale[4 * v + i], signed_byte_of_lanes(sc, i));
-      // mins[p] lane r = 32 x (scale 2p, scale 2p + 1) of row r, as int16: rows 0-7 from the low
-      // half, 8-15 from the high half, each row's two pairs in adjacent lanes, then split.
-      const __m512i lo = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(sc));
-      const __m512i hi = _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(sc, 1));
-      const __m512i first = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-      const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(1));
-      _mm512_store_si512(u.mins[2 * v], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, first, hi), 5));
-      _mm512_store_si512(u.mins[2 * v + 1], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, second, hi), 5));
+      sc[v] = _mm512_loadu_si512(blk + (kScales + v) * 64);
+      for (int i = 0; i < 4; ++i) _mm512_store_si512(u.scale[4 * v + i], signed_byte_of_lanes(sc[v], i));
     }
+    store_offset_pairs<5>(sc, u);  // stored q is q + 32
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel.tail(b))));
     _mm512_store_ps(u.d, d);
     _mm512_store_ps(u.dmin, d);

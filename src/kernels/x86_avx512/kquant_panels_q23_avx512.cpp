@@ -170,11 +170,7 @@ struct Q2KPanels {
     for (int p = 0; p < 8; ++p) min_pairs[p] = sc.min_pair(p);
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
-      __m512i mins_term = _mm512_setzero_si512();
-#pragma GCC unroll 8
-      for (int p = 0; p < 8; ++p) {
-        mins_term = _mm512_dpwssd_epi32(mins_term, min_pairs[p], _mm512_set1_epi32(four_bytes(x[t][b].bsums + 2 * p)));
-      }
+      const __m512i mins_term = bsum_pairs_term(min_pairs, x[t][b]);
       const __m512 xd = _mm512_set1_ps(x[t][b].d);
       const __m512 mins = _mm512_mul_ps(_mm512_cvtepi32_ps(mins_term), _mm512_mul_ps(dmin, xd));
       acc[t] = _mm512_add_ps(acc[t], _mm512_fmsub_ps(_mm512_cvtepi32_ps(sums[t]), _mm512_mul_ps(d, xd), mins));
@@ -251,32 +247,15 @@ struct Q3KPanels {
     return s;
   }
 
-  // (S - M) * (d dx), one FMA, as q3_k_row does per row: M = 4 * sum of scale * bsum (vpdpwssd
-  // with the scales split into even and odd int16 halves and the bsums ordered to match, as
-  // Q6_K's panels do).
+  // (S - M) * (d dx), one FMA, as q3_k_row does per row: M = 4 * sum of scale * bsum.
   template <int NT>
   __attribute__((always_inline)) static void finish(const Panel& panel, std::int64_t b, const Scales& sc,
                                                     const BlockQ8_K* const* x, const __m512i* sums, __m512* acc) {
-    __m512i even[4], odd[4];
-#pragma GCC unroll 4
-    for (int v = 0; v < 4; ++v) {
-      even[v] = _mm512_srai_epi16(_mm512_slli_epi16(sc.signed_scales[v], 8), 8);
-      odd[v] = _mm512_srai_epi16(sc.signed_scales[v], 8);
-    }
-    const __m256i pair_order = _mm256_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15,
-                                                0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15);
+    const SignedScalePairs scale_pairs(sc.signed_scales);
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel.tail(b))));
 #pragma GCC unroll 4
     for (int t = 0; t < NT; ++t) {
-      alignas(32) std::int32_t pairs[8];  // bsums as int16 pairs [(0, 2), (1, 3), (4, 6), (5, 7), ...]
-      _mm256_store_si256(reinterpret_cast<__m256i*>(pairs),
-                         _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t][b].bsums)), pair_order));
-      __m512i offset = _mm512_setzero_si512();
-#pragma GCC unroll 4
-      for (int v = 0; v < 4; ++v) {
-        offset = _mm512_dpwssd_epi32(offset, even[v], _mm512_set1_epi32(pairs[2 * v]));
-        offset = _mm512_dpwssd_epi32(offset, odd[v], _mm512_set1_epi32(pairs[2 * v + 1]));
-      }
+      const __m512i offset = scale_pairs.dot_bsums(x[t][b]);
       const __m512i total = _mm512_sub_epi32(sums[t], _mm512_slli_epi32(offset, 2));  // stored q is q + 4
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(d, _mm512_set1_ps(x[t][b].d)), acc[t]);
     }
@@ -292,16 +271,7 @@ struct Q3KPanels {
     const std::uint8_t* blk = panel.block(b);
     const Scales sc = unpack_scales(blk);
     TwoBitPlanes<Q3KPanels>::fill_codes(blk, sc, u);
-    for (int v = 0; v < 4; ++v) {
-      // mins[p] lane r = 4 x (scale 2p, scale 2p + 1) of row r, as int16: rows 0-7 from the low
-      // half, 8-15 from the high half, each row's two pairs in adjacent lanes, then split.
-      const __m512i lo = _mm512_cvtepi8_epi16(_mm512_castsi512_si256(sc.signed_scales[v]));
-      const __m512i hi = _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(sc.signed_scales[v], 1));
-      const __m512i first = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-      const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(1));
-      _mm512_store_si512(u.mins[2 * v], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, first, hi), 2));
-      _mm512_store_si512(u.mins[2 * v + 1], _mm512_slli_epi16(_mm512_permutex2var_epi32(lo, second, hi), 2));
-    }
+    store_offset_pairs<2>(sc.signed_scales, u);  // stored q is q + 4
     const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel.tail(b))));
     _mm512_store_ps(u.d, d);
     _mm512_store_ps(u.dmin, d);
