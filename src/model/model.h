@@ -1,6 +1,7 @@
 #pragma once
 // A loaded model: the memory-mapped GGUF file, its hyper-parameters, and every tensor the
-// architecture needs bound by role to its bytes in the map (zero-copy), except the matmul
+// architecture needs bound by role to its bytes in the map (zero-copy), except the 1-D tensors
+// (norms, biases: copied, see copy_vectors_out_of_map) and the matmul
 // weights whose kernel has a layout of its own (MatmulKernel::pack): those are repacked into
 // memory the model owns, and their pages in the map are released, so the weights are still held
 // once. Repacking runs in the background after loading (the first tokens are computed from the
@@ -14,8 +15,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "base/aligned_buffer.h"
 #include "gguf/gguf_file.h"
 #include "kernels/ref/ops_ref.h"
 #include "kernels/weight_matrix.h"
@@ -93,6 +96,7 @@ class Model {
  private:
   explicit Model(GgufFile file);
   void bind_tensors();
+  void copy_vectors_out_of_map(const std::vector<std::pair<TensorSet*, TensorRole>>& vectors);
   void build_rope_table();
   void repack_weights();
 
@@ -106,6 +110,7 @@ class Model {
   std::unique_ptr<TensorSet> globals_ = std::make_unique<TensorSet>();
   std::vector<TensorSet> layers_;      // [n_layer]
   std::vector<float> rope_inv_freq_;   // [n_rot / 2] angle per position of each rotated pair
+  AlignedBuffer owned_vectors_;        // the 1-D tensors, copied out of the map (copy_vectors_out_of_map)
   AnonymousMemory repacked_;           // weights in their kernel's layout (see repack_weights)
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 
@@ -51,6 +52,27 @@ TEST(ModelLoad, BundledModelConfigComesFromMetadata) {
   EXPECT_EQ(c.n_vocab, 512);
   EXPECT_EQ(c.n_rot, 8);
   EXPECT_FLOAT_EQ(c.rope_freq_base, 10000.0f);  // absent key: the documented default
+}
+
+// Norm weights are copied out of the file map (so reading them does not keep the file's pages
+// around them mapped), with the file's values.
+TEST(ModelLoad, VectorsAreCopiedOutOfTheMapWithTheirValues) {
+  Model m = Model::load(test::bundled_model().string());
+  const std::span<const std::uint8_t> map = m.file().mapped_bytes();
+  auto check = [&](const TensorSet& set, TensorRole role, const std::string& name) {
+    SCOPED_TRACE(name);
+    const GgufTensorInfo* t = m.file().find_tensor(name);
+    ASSERT_NE(t, nullptr);
+    const auto* copy = reinterpret_cast<const std::uint8_t*>(set.vector(role));
+    ASSERT_NE(copy, nullptr);
+    EXPECT_TRUE(copy + t->data.size() <= map.data() || copy >= map.data() + map.size());
+    EXPECT_EQ(std::memcmp(copy, t->data.data(), t->data.size()), 0);
+  };
+  check(m.globals(), TensorRole::kOutputNorm, "output_norm.weight");
+  for (std::int64_t il = 0; il < m.config().n_layer; ++il) {
+    check(m.layer(il), TensorRole::kAttnNorm, "blk." + std::to_string(il) + ".attn_norm.weight");
+    check(m.layer(il), TensorRole::kFfnNorm, "blk." + std::to_string(il) + ".ffn_norm.weight");
+  }
 }
 
 TEST(ModelLoad, UneditedCopyLoads) { EXPECT_EQ(load_error_of_edited_model([](GgufWriter&) {}), ""); }
