@@ -4,8 +4,9 @@
 // scalar reference for the types they cover without touching callers.
 //
 // A kernel names the format it wants the activations in (F32, or Q8_0 / Q8_1 / Q8_K for integer
-// dot products, F16 / BF16 for half-precision ones); matmul() converts x to it once per call,
-// before the rows are split across threads.
+// dot products, BF16 for bf16 dot products); matmul() converts x to it once per call, before the
+// rows are split across threads. Activations of F16 and BF16 weights are always rounded to the
+// weights' type first, as llama.cpp does (kernels taking F32 get the rounded values as floats).
 
 #include <cstdint>
 #include <string_view>

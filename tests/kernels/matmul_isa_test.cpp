@@ -44,15 +44,20 @@ RandomWeights random_weights(DType type, std::int64_t n_in, std::int64_t n_out, 
 }
 
 // Activations as the kernel sees them, turned back into floats: [n_tokens][n_in].
-std::vector<float> activations_as_seen(const MatmulKernel& k, const std::vector<float>& x, std::int64_t n_in,
-                                       std::int64_t n_tokens) {
-  if (k.activation == DType::F32) return x;
-  const std::uint64_t rb = row_bytes(k.activation, n_in);
-  std::vector<std::uint8_t> q(rb);
+// Half-precision weights take activations rounded to their own type (as llama.cpp does), whatever
+// the kernel's activation format.
+std::vector<float> activations_as_seen(const MatmulKernel& k, DType weights, const std::vector<float>& x,
+                                       std::int64_t n_in, std::int64_t n_tokens) {
+  const bool half_weights = weights == DType::F16 || weights == DType::BF16;
+  if (k.activation == DType::F32 && !half_weights) return x;
+  const DType format = k.activation == DType::F32 ? weights : k.activation;
+  const TypeTraits& traits = type_traits(format);
+  const FromFloatFn from_float = traits.from_float_fast ? traits.from_float_fast : traits.from_float;
+  std::vector<std::uint8_t> q(row_bytes(format, n_in));
   std::vector<float> seen(x.size());
   for (std::int64_t t = 0; t < n_tokens; ++t) {
-    type_traits(k.activation).from_float_fast(x.data() + t * n_in, q.data(), n_in);
-    type_traits(k.activation).to_float(q.data(), seen.data() + t * n_in, n_in);
+    from_float(x.data() + t * n_in, q.data(), n_in);
+    traits.to_float(q.data(), seen.data() + t * n_in, n_in);
   }
   return seen;
 }
@@ -66,7 +71,7 @@ void check_kernel(const MatmulKernel& k, DType type, std::int64_t n_in, std::int
   const auto x = random_values(n_in * n_tokens, 23 + static_cast<std::uint32_t>(n_tokens));
   std::vector<float> wd(static_cast<std::size_t>(n_in * n_out));
   type_traits(type).to_float(rw.bytes.data(), wd.data(), n_in * n_out);
-  const std::vector<float> xs = activations_as_seen(k, x, n_in, n_tokens);
+  const std::vector<float> xs = activations_as_seen(k, type, x, n_in, n_tokens);
 
   std::vector<float> y(n_tokens * n_out, NAN);
   matmul_with(k, pool, m, x.data(), n_tokens, y.data());
@@ -124,6 +129,44 @@ TEST(MatmulKernels, EveryFastKernelMatchesTheDequantizedProduct) {
     }
   }
   RecordProperty("kernels_checked", checked);
+}
+
+// F16 and BF16 weights see activations rounded to their precision (ggml's vec_dot_type, which
+// llama.cpp converts activations to): with one-hot weight rows, each output is one activation as
+// the kernel used it, which must be that activation rounded to nearest even, at every level, for
+// decode and prompt paths, over magnitudes from subnormal halves to near the F16 maximum.
+TEST(MatmulKernels, HalfPrecisionWeightsTakeActivationsRoundedToTheirType) {
+  ThreadPool pool(2);
+  const std::int64_t n = 300;  // not a multiple of any vector width
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> exponent(-26, 12);  // up to ~2^14: no F16 overflow to Inf
+  for (DType type : {DType::F16, DType::BF16}) {
+    std::vector<float> eye(static_cast<std::size_t>(n * n), 0.0f);
+    for (std::int64_t i = 0; i < n; ++i) eye[i * n + i] = 1.0f;
+    std::vector<std::uint8_t> bytes(row_bytes(type, n) * n);
+    type_traits(type).from_float(eye.data(), bytes.data(), n * n);
+    const WeightMatrix m{type, bytes.data(), n, n, row_bytes(type, n)};
+    for (std::int64_t n_tokens : {1, 3, 40}) {
+      std::vector<float> x(static_cast<std::size_t>(n * n_tokens));
+      for (float& v : x) v = std::ldexp(normal(rng), exponent(rng));
+      x[0] = 0.0f;
+      x[1] = 1.0f + 0x1p-11f;  // a tie for F16: stays 1
+      x[2] = 1.0f + 0x1p-8f;   // a tie for BF16: stays 1
+      x[3] = 1.0f + 3 * 0x1p-11f;  // 1.5 F16 ulps: rounds up to the even 1 + 2^-9
+      std::vector<float> want(x.size());
+      std::vector<std::uint8_t> q(row_bytes(type, n * n_tokens));
+      type_traits(type).from_float(x.data(), q.data(), n * n_tokens);
+      type_traits(type).to_float(q.data(), want.data(), n * n_tokens);
+      for (Isa isa : supported_isas()) {
+        const MatmulKernel k = select_matmul_kernel(type, isa);
+        SCOPED_TRACE(std::string(k.name) + " n_tokens=" + std::to_string(n_tokens));
+        std::vector<float> y(x.size(), NAN);
+        matmul_with(k, pool, m, x.data(), n_tokens, y.data());
+        for (std::size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y[i], want[i]) << "x=" << x[i] << " i=" << i;
+      }
+    }
+  }
 }
 
 // Kernels that repack weights at load time (MatmulKernel::pack) must give, from the repacked
