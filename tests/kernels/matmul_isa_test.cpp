@@ -227,11 +227,12 @@ TEST(MatmulKernels, ResultsDoNotDependOnHowTokensAreBatched) {
     for (DType type : kAllComputeTypes) {
       const MatmulKernel k = select_matmul_kernel(type, isa);
       if (k.rows == nullptr || k.isa == Isa::kRef || k.isa != isa) continue;
-      // Float types: rows ending inside a vector and on a vector boundary. Block types: more
+      // Float types: rows ending inside a vector and on a vector boundary, and an odd length (half
+      // of the last BF16 pair). Block types: more
       // blocks than one 32-block chunk, and odd block counts (some kernels take blocks in pairs):
       // 5 K-quant super-blocks; 40, 33 and 25 legacy blocks.
       const std::int64_t block = layout(type).block_size;
-      const std::vector<std::int64_t> sizes = block == 1    ? std::vector<std::int64_t>{300, 256}
+      const std::vector<std::int64_t> sizes = block == 1    ? std::vector<std::int64_t>{300, 256, 301}
                                               : block == 32 ? std::vector<std::int64_t>{1280, 1056, 800}
                                                             : std::vector<std::int64_t>{1280};
       for (std::int64_t n_in : sizes) {

@@ -1,7 +1,9 @@
 // F16, BF16 and F32 weights against F32 activations: each weight vector is widened to F32 once
-// (vcvtph2ps; a 16-bit shift for BF16) and reused for every token of the tile, then FMA.
-// (vdpbf16ps with BF16 activations was measured slower on this machine: 39 vs 51 GMAC/s per
-// core on 2048x2048x512 -- it issues at half the FMA rate here -- and it rounds activations.)
+// (vcvtph2ps; a 16-bit shift for BF16) and reused for every token of the tile, then FMA. Where
+// the CPU has AVX512_BF16, BF16 weights meet BF16 activations in vdpbf16ps instead (two
+// multiply-adds per lane and instruction; activations of BF16 weights are rounded to BF16 either
+// way, see kernels/matmul.h). On Zen 4 it issues at about the FMA rate, so it doubles the
+// arithmetic peak; an earlier host issued it at half the FMA rate (39 vs 51 GMAC/s per core).
 //
 // Micro-kernel: kRows weight rows x up to kTokens tokens of vector accumulators, reduced across
 // lanes once at the end of the row. Tokens are processed in blocks whose activations fit in L2,
@@ -140,6 +142,34 @@ void bf16_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_
               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   if (n_tokens >= kPromptMinTokens && w.n_in > 0) return bf16_f32_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
   rows<Bf16WidenStep>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void bf16_bf16(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+               float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  if (n_tokens >= kPromptMinTokens && w.n_in > 0) return bf16_bf16_prompt(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+  rows<Bf16DotStep>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+// float_to_bf16 (tensor/fp16.h) sixteen at a time: round to nearest even on the upper half; NaN
+// becomes a quiet NaN. (vcvtneps2bf16 would flush denormals, which the reference keeps.)
+void bf16_from_float(const float* x, void* out, std::int64_t n) {
+  auto* dst = reinterpret_cast<std::uint16_t*>(out);
+  std::int64_t i = 0;
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+  for (; i + 16 <= n; i += 16) {
+    const __m512i u = _mm512_loadu_si512(x + i);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    const __m512i rounded = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, abs_mask), inf);
+    const __m512i bits = _mm512_mask_or_epi32(rounded, nan, u, _mm512_set1_epi32(0x400000));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(bits, 16)));
+  }
+  for (; i < n; ++i) {
+    std::uint32_t u;
+    __builtin_memcpy(&u, x + i, sizeof u);
+    dst[i] = static_cast<std::uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? (u | 0x400000u) >> 16
+                                                                        : (u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  }
 }
 
 void f32_f32(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens, float* y,

@@ -62,21 +62,26 @@ void transpose16(__m512 r[16]) {
   }
 }
 
-// Inputs 16 s + j for s < n_steps: residue j's chain. Residues below n_in % 16 have one more.
+// Lane j of the per-token kernel takes, at step s, input Step::kWidth * s + j, or with kPairs
+// the pair of inputs 32 s + 2 j and 32 s + 2 j + 1: residue j's chain. With single inputs,
+// residues below n_in % 16 have one step more (the per-token kernel's masked last step adds 0 * 0
+// in the others); with pairs every chain has n_steps steps, those past n_in multiplying zeros.
+template <typename Step>
 struct Residues {
   std::int64_t n_in, n_steps, tail;
-  explicit Residues(std::int64_t n) : n_in(n), n_steps((n + 15) / 16), tail(n % 16) {}
+  explicit Residues(std::int64_t n)
+      : n_in(n), n_steps((n + Step::kWidth - 1) / Step::kWidth), tail(Step::kPairs ? 0 : n % 16) {}
   std::int64_t steps(int j) const { return tail == 0 || j < tail ? n_steps : n_steps - 1; }
 };
 
-// panel[(j * n_steps + s) * 32 + r] = weight (row o + r, input 16 s + j) as F32; rows at or past
-// `rows` are 0 (so are inputs past n_in, never read).
+// panel[(j * n_steps + s) * 32 + r] = weight (row o + r, input or pair j of step s): an F32, or two
+// BF16 in one 32-bit element; rows at or past `rows` and inputs past n_in are 0.
 template <typename Step>
-void pack_panel(const WeightMatrix& w, std::int64_t o, int rows, const Residues& res, float* panel) {
+void pack_panel(const WeightMatrix& w, std::int64_t o, int rows, const Residues<Step>& res, float* panel) {
   for (int half = 0; half < kPanelRows / 16; ++half) {
     for (std::int64_t s = 0; s < res.n_steps; ++s) {
-      const std::int64_t i = 16 * s;
-      const int n = static_cast<int>(w.n_in - i < 16 ? w.n_in - i : 16);
+      const std::int64_t i = Step::kWidth * s;
+      const int n = static_cast<int>(w.n_in - i < Step::kWidth ? w.n_in - i : Step::kWidth);
       __m512 r[16];
       for (int k = 0; k < 16; ++k) {
         const int row = half * 16 + k;
@@ -85,31 +90,53 @@ void pack_panel(const WeightMatrix& w, std::int64_t o, int rows, const Residues&
           continue;
         }
         const std::uint8_t* src = w.data + static_cast<std::uint64_t>(o + row) * w.row_bytes;
-        r[k] = n == 16 ? Step::load_weights(src, i) : Step::load_weights_tail(src, i, n);
+        r[k] = Step::bits(n == Step::kWidth ? Step::load_weights(src, i) : Step::load_weights_tail(src, i, n));
       }
-      transpose16(r);  // r[j] lane k = weight (row half * 16 + k, input i + j)
+      transpose16(r);  // r[j] lane k = element j of row half * 16 + k (moves only: bits are kept)
       for (int j = 0; j < 16; ++j) _mm512_store_ps(panel + ((j * res.n_steps + s) * kPanelRows + half * 16), r[j]);
     }
   }
 }
 
-// xp[(j * n_steps + s) * kTileTokens + t] = activation (token t0 + t, input 16 s + j), t < nt.
-void pack_tokens(const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t t0, int nt, const Residues& res,
-                 float* xp) {
+// xp[(j * n_steps + s) * kTileTokens + t] = activation (token t0 + t, input or pair j of step s),
+// t < nt, as the panel holds weights (pairs: two BF16 in the bits of one float, zero past n_in).
+template <typename Step>
+void pack_tokens(const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t t0, int nt,
+                 const Residues<Step>& res, float* xp) {
   for (int t = 0; t < nt; ++t) {
-    const float* row = reinterpret_cast<const float*>(x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes);
+    const std::uint8_t* row = x + static_cast<std::uint64_t>(t0 + t) * x_row_bytes;
     for (std::int64_t s = 0; s < res.n_steps; ++s) {
-      const std::int64_t i = 16 * s;
-      const int n = static_cast<int>(res.n_in - i < 16 ? res.n_in - i : 16);
-      for (int j = 0; j < n; ++j) xp[(j * res.n_steps + s) * kTileTokens + t] = row[i + j];
+      const std::int64_t i = Step::kWidth * s;
+      if constexpr (Step::kPairs) {
+        const auto* halves = reinterpret_cast<const std::uint16_t*>(row);
+        for (int j = 0; j < 16; ++j) {
+          const std::int64_t a = i + 2 * j;
+          const std::uint32_t lo = a < res.n_in ? halves[a] : 0, hi = a + 1 < res.n_in ? halves[a + 1] : 0;
+          xp[(j * res.n_steps + s) * kTileTokens + t] = __builtin_bit_cast(float, lo | hi << 16);
+        }
+      } else {
+        const auto* floats = reinterpret_cast<const float*>(row);
+        const int n = static_cast<int>(res.n_in - i < 16 ? res.n_in - i : 16);
+        for (int j = 0; j < n; ++j) xp[(j * res.n_steps + s) * kTileTokens + t] = floats[i + j];
+      }
     }
   }
 }
 
-// y[t][o + r] for T tokens and the panel's rows (masks m[0], m[1]): residue by residue, the FMA
+// One step of a chain: acc += w times the broadcast activation (or pair of activations).
+template <typename Step>
+inline __attribute__((always_inline)) __m512 step_chain(__m512 acc, __m512 w, __m512 x) {
+  if constexpr (Step::kPairs) {
+    return _mm512_dpbf16_ps(acc, (__m512bh)w, (__m512bh)x);  // bit casts
+  } else {
+    return _mm512_fmadd_ps(w, x, acc);
+  }
+}
+
+// y[t][o + r] for T tokens and the panel's rows (masks m[0], m[1]): residue by residue, the
 // chain of the per-token kernel's lane j, then its tree over the 16 lanes.
-template <int T>
-void panel_tokens(const float* panel, const float* xp, const Residues& res, float* const* y, std::int64_t o,
+template <typename Step, int T>
+void panel_tokens(const float* panel, const float* xp, const Residues<Step>& res, float* const* y, std::int64_t o,
                   const __mmask16* m) {
   __m512 part[2][T][16];  // [row vector][token][residue]
   for (int j = 0; j < 16; ++j) {
@@ -124,8 +151,8 @@ void panel_tokens(const float* panel, const float* xp, const Residues& res, floa
 #pragma GCC unroll 12
       for (int t = 0; t < T; ++t) {
         const __m512 xv = _mm512_set1_ps(px[t]);
-        acc[0][t] = _mm512_fmadd_ps(w0, xv, acc[0][t]);
-        acc[1][t] = _mm512_fmadd_ps(w1, xv, acc[1][t]);
+        acc[0][t] = step_chain<Step>(acc[0][t], w0, xv);
+        acc[1][t] = step_chain<Step>(acc[1][t], w1, xv);
       }
     }
     if (steps < res.n_steps) {  // the per-token kernel's masked last step adds 0 * 0 in this lane
@@ -145,20 +172,21 @@ void panel_tokens(const float* panel, const float* xp, const Residues& res, floa
     for (int v = 0; v < 2; ++v) _mm512_mask_storeu_ps(y[t] + o + 16 * v, m[v], sum_lane_vectors(part[v][t]));
 }
 
-void panel_token_tail(int nt, const float* panel, const float* xp, const Residues& res, float* const* y,
+template <typename Step>
+void panel_token_tail(int nt, const float* panel, const float* xp, const Residues<Step>& res, float* const* y,
                       std::int64_t o, const __mmask16* m) {
   switch (nt) {
-    case 1: panel_tokens<1>(panel, xp, res, y, o, m); break;
-    case 2: panel_tokens<2>(panel, xp, res, y, o, m); break;
-    case 3: panel_tokens<3>(panel, xp, res, y, o, m); break;
-    case 4: panel_tokens<4>(panel, xp, res, y, o, m); break;
-    case 5: panel_tokens<5>(panel, xp, res, y, o, m); break;
-    case 6: panel_tokens<6>(panel, xp, res, y, o, m); break;
-    case 7: panel_tokens<7>(panel, xp, res, y, o, m); break;
-    case 8: panel_tokens<8>(panel, xp, res, y, o, m); break;
-    case 9: panel_tokens<9>(panel, xp, res, y, o, m); break;
-    case 10: panel_tokens<10>(panel, xp, res, y, o, m); break;
-    default: panel_tokens<11>(panel, xp, res, y, o, m); break;
+    case 1: panel_tokens<Step, 1>(panel, xp, res, y, o, m); break;
+    case 2: panel_tokens<Step, 2>(panel, xp, res, y, o, m); break;
+    case 3: panel_tokens<Step, 3>(panel, xp, res, y, o, m); break;
+    case 4: panel_tokens<Step, 4>(panel, xp, res, y, o, m); break;
+    case 5: panel_tokens<Step, 5>(panel, xp, res, y, o, m); break;
+    case 6: panel_tokens<Step, 6>(panel, xp, res, y, o, m); break;
+    case 7: panel_tokens<Step, 7>(panel, xp, res, y, o, m); break;
+    case 8: panel_tokens<Step, 8>(panel, xp, res, y, o, m); break;
+    case 9: panel_tokens<Step, 9>(panel, xp, res, y, o, m); break;
+    case 10: panel_tokens<Step, 10>(panel, xp, res, y, o, m); break;
+    default: panel_tokens<Step, 11>(panel, xp, res, y, o, m); break;
   }
 }
 
@@ -168,7 +196,7 @@ void panel_token_tail(int nt, const float* panel, const float* xp, const Residue
 template <typename Step>
 void prompt_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                  float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
-  const Residues res(w.n_in);
+  const Residues<Step> res(w.n_in);
   const std::int64_t panel_floats = 16 * res.n_steps * kPanelRows;
   const std::int64_t tile_floats = 16 * res.n_steps * kTileTokens;
   std::int64_t block_tiles = static_cast<std::int64_t>(kPackedTokenBytes / (tile_floats * sizeof(float)));
@@ -183,7 +211,7 @@ void prompt_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
     for (std::int64_t k = 0; k < tiles; ++k) {
       const std::int64_t t0 = (tile0 + k) * kTileTokens;
       const int nt = static_cast<int>(n_tokens - t0 < kTileTokens ? n_tokens - t0 : kTileTokens);
-      pack_tokens(x, x_row_bytes, t0, nt, res, xp + k * tile_floats);
+      pack_tokens<Step>(x, x_row_bytes, t0, nt, res, xp + k * tile_floats);
     }
     for (std::int64_t o = row_begin; o < row_end; o += kPanelRows) {
       const int rows = static_cast<int>(row_end - o < kPanelRows ? row_end - o : kPanelRows);
@@ -196,9 +224,9 @@ void prompt_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
         float* ys[kTileTokens];
         for (int t = 0; t < nt; ++t) ys[t] = y + (t0 + t) * y_stride;
         if (nt == kTileTokens) {
-          panel_tokens<kTileTokens>(panel, xp + k * tile_floats, res, ys, o, masks);
+          panel_tokens<Step, kTileTokens>(panel, xp + k * tile_floats, res, ys, o, masks);
         } else {
-          panel_token_tail(nt, panel, xp + k * tile_floats, res, ys, o, masks);
+          panel_token_tail<Step>(nt, panel, xp + k * tile_floats, res, ys, o, masks);
         }
       }
     }
@@ -210,6 +238,11 @@ void prompt_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
 void bf16_f32_prompt(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   prompt_rows<Bf16WidenStep>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
+}
+
+void bf16_bf16_prompt(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+                      float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
+  prompt_rows<Bf16DotStep>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
 
 void f16_f32_prompt(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,

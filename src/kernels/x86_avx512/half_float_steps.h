@@ -20,7 +20,9 @@ namespace {
 // F16 weights (16 per step, widened to F32) against F32 activations.
 struct F16Step {
   static constexpr int kWidth = 16;
+  static constexpr bool kPairs = false;  // a lane takes one input per step
   using Weights = __m512;
+  static __m512 bits(Weights w) { return w; }
   static Weights load_weights(const std::uint8_t* row, std::int64_t i) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
   }
@@ -44,6 +46,26 @@ struct Bf16WidenStep : F16Step {
   }
   static Weights load_weights_tail(const std::uint8_t* row, std::int64_t i, int n) {
     return widen(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << n) - 1), row + 2 * i));
+  }
+};
+
+// BF16 weights against BF16 activations, 32 per step: vdpbf16ps adds to lane j the products of
+// inputs 2j and 2j + 1 (exact in F32; AVX512_BF16 rounds the sum to nearest even and flushes
+// denormals), so a lane takes a pair of inputs per step, twice the multiply-adds per instruction
+// of widening to F32. A masked last step multiplies zeros in the lanes past the end.
+struct Bf16DotStep {
+  static constexpr int kWidth = 32;
+  static constexpr bool kPairs = true;
+  using Weights = __m512i;
+  static __m512 bits(Weights w) { return _mm512_castsi512_ps(w); }
+  static Weights load_weights(const std::uint8_t* row, std::int64_t i) { return _mm512_loadu_si512(row + 2 * i); }
+  static Weights load_weights_tail(const std::uint8_t* row, std::int64_t i, int n) {
+    return _mm512_maskz_loadu_epi16(static_cast<__mmask32>((std::uint64_t{1} << n) - 1), row + 2 * i);
+  }
+  static __m512i load_x(const std::uint8_t* x, std::int64_t i) { return load_weights(x, i); }
+  static __m512i load_x_tail(const std::uint8_t* x, std::int64_t i, int n) { return load_weights_tail(x, i, n); }
+  static __m512 multiply_add(__m512 acc, Weights w, __m512i x) {
+    return _mm512_dpbf16_ps(acc, (__m512bh)w, (__m512bh)x);  // bit casts
   }
 };
 
