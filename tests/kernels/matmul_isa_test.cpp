@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/kernel_sets.h"
 #include "kernels/matmul.h"
 #include "tensor/type_traits.h"
 #include "test_support.h"
@@ -167,6 +168,30 @@ TEST(MatmulKernels, HalfPrecisionWeightsTakeActivationsRoundedToTheirType) {
       }
     }
   }
+}
+
+// The AVX-512 BF16 kernel of CPUs without AVX512_BF16 (widening to F32), which the tests above
+// do not reach on a CPU that has it: the same checks of its products and batching.
+TEST(MatmulKernels, Avx512Bf16KernelWithoutBf16Instructions) {
+  if (std::find(supported_isas().begin(), supported_isas().end(), Isa::kAvx512) == supported_isas().end()) {
+    GTEST_SKIP() << "no AVX-512";
+  }
+  CpuFeatures without = cpu_features();
+  without.avx512_bf16 = false;
+  const MatmulKernel* found = kernel_sets::avx512(DType::BF16, without);
+  ASSERT_NE(found, nullptr);
+  const MatmulKernel k = *found;
+  ASSERT_EQ(k.activation, DType::F32) << k.name;
+  ThreadPool one(1), two(2);
+  for (std::int64_t n_tokens : {1, 2, 7, 37}) check_kernel(k, DType::BF16, 300, 35, n_tokens, two);
+  check_kernel(k, DType::BF16, 37, 5, 33, two);
+  const std::int64_t n_in = 301, n_out = 70, n_tokens = 45;
+  const RandomWeights rw = random_weights(DType::BF16, n_in, n_out, 5);
+  const auto x = random_values(n_in * n_tokens, 6);
+  std::vector<float> whole(n_tokens * n_out), alone(n_tokens * n_out);
+  matmul_with(k, two, rw.m, x.data(), n_tokens, whole.data());
+  for (std::int64_t t = 0; t < n_tokens; ++t) matmul_with(k, one, rw.m, x.data() + t * n_in, 1, alone.data() + t * n_out);
+  for (std::int64_t i = 0; i < n_tokens * n_out; ++i) ASSERT_EQ(whole[i], alone[i]) << "token " << i / n_out;
 }
 
 // Kernels that repack weights at load time (MatmulKernel::pack) must give, from the repacked
