@@ -1,6 +1,7 @@
 // The activation formats (Q8_0 fast path, Q8_1, Q8_K): their side fields (Q8_1's s, Q8_K's
 // bsums) agree with their codes, and the fast path stays close to the searched quantizer.
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -32,14 +33,43 @@ TEST(ActivationQuant, Q8KBlockSumsMatchCodes) {
   const std::vector<float> x = gaussian(4 * kQK_K, 1);
   std::vector<BlockQ8_K> blocks(4);
   type_traits(DType::Q8_K).from_float_fast(x.data(), blocks.data(), static_cast<std::int64_t>(x.size()));
-  for (const BlockQ8_K& b : blocks) {
-    int most_negative = 0;
+  for (std::size_t k = 0; k < blocks.size(); ++k) {
+    const BlockQ8_K& b = blocks[k];
     for (int j = 0; j < kQK_K / 16; ++j) {
       int sum = 0;
-      for (int i = 16 * j; i < 16 * (j + 1); ++i) sum += b.qs[i], most_negative = std::min<int>(most_negative, b.qs[i]);
+      for (int i = 16 * j; i < 16 * (j + 1); ++i) sum += b.qs[i];
       EXPECT_EQ(b.bsums[j], sum);
     }
-    EXPECT_EQ(most_negative, -128) << "the largest magnitude maps to -128";
+    // As llama.cpp: the value of largest magnitude maps to -127 (so codes stay in [-127, 127]),
+    // and d is the inverse of the multiplier -127 / that value.
+    int largest = 0;
+    for (int i = 0; i < kQK_K; ++i) {
+      if (std::fabs(x[k * kQK_K + i]) > std::fabs(x[k * kQK_K + largest])) largest = i;
+      EXPECT_GE(b.qs[i], -127);
+    }
+    EXPECT_EQ(b.qs[largest], -127);
+    EXPECT_EQ(b.d, 1.0f / (-127.0f / x[k * kQK_K + largest]));
+  }
+}
+
+// Q8_0 activation codes are x * (127 / max |x|) rounded to nearest even, the multiplier llama.cpp's
+// x86 build uses (not the inverse of the stored fp16 scale, which differs in the last bits and
+// so moves values that sit near a rounding boundary to the other code).
+TEST(ActivationQuant, Q80CodesScaleBy127OverTheLargestMagnitude) {
+  std::vector<float> x = gaussian(8 * kQK, 3);
+  // First block: max 127, so the multiplier is 1 and the halves are exact ties (to even).
+  for (int i = 0; i < kQK - 1; ++i) x[i] = static_cast<float>(i) - 15.5f;
+  x[kQK - 1] = 127.0f;
+  std::vector<BlockQ8_0> blocks(8);
+  type_traits(DType::Q8_0).from_float_fast(x.data(), blocks.data(), static_cast<std::int64_t>(x.size()));
+  for (std::size_t k = 0; k < blocks.size(); ++k) {
+    float amax = 0;
+    for (int i = 0; i < kQK; ++i) amax = std::max(amax, std::fabs(x[k * kQK + i]));
+    EXPECT_EQ(blocks[k].d, float_to_fp16(amax / 127.0f));
+    const float multiplier = 127.0f / amax;
+    for (int i = 0; i < kQK; ++i) {
+      EXPECT_EQ(blocks[k].qs[i], static_cast<int>(std::nearbyint(x[k * kQK + i] * multiplier))) << "block " << k << " i " << i;
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Q8_K activation quantization with AVX-512, byte for byte what the trait table's
 // q8_k_from_float writes (src/tensor/activation_rows.cpp; checked by matmul_isa_test): the
-// value of largest magnitude (the first one on ties) maps to -128, codes are rounded to nearest
+// value of largest magnitude (the first one on ties) maps to -127, codes are rounded to nearest
 // even after clamping to [-128, 127], and bsums are the sums of each 16 codes. At prompt sizes the
 // scalar version cost about a fifth of the Q4_K matmul time.
 //
@@ -50,7 +50,7 @@ void q8_k_from_float(const float* src, void* dst, std::int64_t n) {
       std::memset(blk.bsums, 0, sizeof blk.bsums);
       continue;
     }
-    const float inv = -128.0f / xmax;
+    const float inv = -127.0f / xmax;
     const __m512 vinv = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-128.0f), hi = _mm512_set1_ps(127.0f);
     for (int v = 0; v < 16; ++v) {
       const __m512 clamped = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x[v], vinv), lo), hi);

@@ -1,8 +1,7 @@
 // Q8_0 quantization of activations with AVX-512: the same arithmetic as the scalar
 // rows::q8_0_from_float_fast (tensor/activation_rows.cpp), step for step, so the bytes are
 // identical (matmul_isa_test checks it): max |x| of the block, d = fp16(min(amax / 127, 65504))
-// rounded to nearest even, codes round_to_nearest_even(clamp(x / d_stored, -127, 127)) where
-// the division is a multiplication by the float 1 / d_stored.
+// rounded to nearest even, codes round_to_nearest_even(clamp(x * (127 / amax), -127, 127)).
 
 #include <immintrin.h>
 
@@ -31,8 +30,7 @@ void q8_0_from_float(const float* src, void* dst, std::int64_t n) {
     const float scaled = amax / 127.0f;
     const __m128 d_in = _mm_set_ss(scaled < 65504.0f ? scaled : 65504.0f);
     const __m128i d_half = _mm_cvtps_ph(d_in, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const float stored = _mm_cvtss_f32(_mm_cvtph_ps(d_half));
-    const float inv = stored > 0 ? 1.0f / stored : 0.0f;
+    const float inv = !(amax > 0) ? 0.0f : amax <= 3.4028234663852886e38f ? 127.0f / amax : 1.0f / 65504.0f;
     const __m512 vinv = _mm512_set1_ps(inv);
     // Clamp, then convert with the default rounding (nearest even), as round_clamped does.
     const __m512 q0 = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(x0, vinv), lo), hi);
