@@ -1,5 +1,6 @@
-// F16 and BF16 weights against F32 activations for prompts: the same results, bit for bit, as
-// the per-token kernel (half_float_avx512.cpp), at a higher fraction of the FMA peak.
+// F16 and BF16 weights against F32 activations, and BF16 weights against BF16 activations
+// (vdpbf16ps, a pair of inputs per lane and step), for prompts: the same results, bit for bit, as
+// the per-token kernel (half_float_avx512.cpp), at a higher fraction of the arithmetic peak.
 //
 // The per-token kernel puts inputs along the lanes: every FMA needs a weight vector and an
 // activation vector, each used by only 4-6 FMAs, so it waits on L2 rather than on the FMA units.
