@@ -173,7 +173,8 @@ TEST(MatmulKernels, HalfPrecisionWeightsTakeActivationsRoundedToTheirType) {
 // The AVX-512 BF16 kernel of CPUs without AVX512_BF16 (widening to F32), which the tests above
 // do not reach on a CPU that has it: the same checks of its products and batching.
 TEST(MatmulKernels, Avx512Bf16KernelWithoutBf16Instructions) {
-  if (std::find(supported_isas().begin(), supported_isas().end(), Isa::kAvx512) == supported_isas().end()) {
+  const std::vector<Isa> isas = supported_isas();
+  if (std::find(isas.begin(), isas.end(), Isa::kAvx512) == isas.end()) {
     GTEST_SKIP() << "no AVX-512";
   }
   CpuFeatures without = cpu_features();
