@@ -35,7 +35,8 @@ std::vector<std::uint8_t>& activation_buffer() {
 
 // x rounded to bfloat16 (nearest even; NaN stays a quiet NaN), kept as floats: float_to_bf16
 // without a branch, so the loop vectorises.
-void round_to_bf16(const float* x, float* out, std::int64_t n) {
+void round_to_bf16(const float* x, void* dst, std::int64_t n) {
+  auto* out = static_cast<float*>(dst);
   for (std::int64_t i = 0; i < n; ++i) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(x[i]);
     const std::uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
@@ -47,7 +48,8 @@ void round_to_bf16(const float* x, float* out, std::int64_t n) {
 // x rounded to half precision, kept as floats. Values in the range of normal halves round their
 // mantissa to 10 bits in place (nearest even; a carry bumps the exponent), which vectorises; the
 // rest (zeros, subnormal halves, overflow to Inf, NaN) go through float_to_fp16.
-void round_to_f16(const float* x, float* out, std::int64_t n) {
+void round_to_f16(const float* x, void* dst, std::int64_t n) {
+  auto* out = static_cast<float*>(dst);
   bool others = false;
   for (std::int64_t i = 0; i < n; ++i) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(x[i]);
@@ -69,27 +71,21 @@ void matmul_with(const MatmulKernel& kernel, ThreadPool& pool, const WeightMatri
   AUTARKY_ASSERT(kernel.rows != nullptr, "no matmul kernel for {}", dtype_name(w.type));
   const std::uint8_t* xa = reinterpret_cast<const std::uint8_t*>(x);
   std::uint64_t xa_row_bytes = static_cast<std::uint64_t>(w.n_in) * sizeof(float);
-  if (kernel.activation == DType::F32 && (w.type == DType::F16 || w.type == DType::BF16)) {
-    // llama.cpp multiplies half-precision weights with activations rounded to the weights' type
-    // (ggml's vec_dot_type), and so does autarky, so that logits agree: on the golden tiny-llama
-    // models the mean KL went from 5.5e-7 to 1.6e-7 (F16) and from 2.5e-5 to 8.9e-6 (BF16).
-    // Kernels that take F32 activations get them rounded here, kept as floats.
-    std::vector<std::uint8_t>& buffer = activation_buffer();
-    buffer.resize(static_cast<std::size_t>(xa_row_bytes * static_cast<std::uint64_t>(n_tokens)));
-    auto* out = reinterpret_cast<float*>(buffer.data());
-    const auto round = w.type == DType::F16 ? &round_to_f16 : &round_to_bf16;
-    const std::int64_t n_in = w.n_in;
-    auto round_rows = [&](std::int64_t begin, std::int64_t end) { round(x + begin * n_in, out + begin * n_in, (end - begin) * n_in); };
-    if (n_tokens >= 8) {
-      pool.parallel_for(n_tokens, 4, round_rows);
-    } else {
-      round_rows(0, n_tokens);
-    }
-    xa = buffer.data();
-  } else if (kernel.activation != DType::F32) {
-    const FromFloatFn convert = kernel.convert ? kernel.convert : type_traits(kernel.activation).from_float_fast;
+  // llama.cpp multiplies half-precision weights with activations rounded to the weights' type
+  // (ggml's vec_dot_type), and so does autarky, so that logits agree: on the golden tiny-llama
+  // models the mean KL went from 5.5e-7 to 1.6e-7 (F16) and from 2.5e-5 to 8.9e-6 (BF16).
+  // Kernels that take F32 activations get them rounded here, kept as floats.
+  FromFloatFn convert = nullptr;
+  if (kernel.activation != DType::F32) {
+    convert = kernel.convert ? kernel.convert : type_traits(kernel.activation).from_float_fast;
     AUTARKY_ASSERT(convert != nullptr, "no conversion to {}", dtype_name(kernel.activation));
     xa_row_bytes = row_bytes(kernel.activation, w.n_in);
+  } else if (w.type == DType::F16) {
+    convert = &round_to_f16;
+  } else if (w.type == DType::BF16) {
+    convert = &round_to_bf16;
+  }
+  if (convert != nullptr) {
     std::vector<std::uint8_t>& buffer = activation_buffer();
     buffer.resize(xa_row_bytes * static_cast<std::uint64_t>(n_tokens));
     std::uint8_t* out = buffer.data();

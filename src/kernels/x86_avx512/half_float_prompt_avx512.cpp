@@ -124,16 +124,6 @@ void pack_tokens(const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t 
   }
 }
 
-// One step of a chain: acc += w times the broadcast activation (or pair of activations).
-template <typename Step>
-inline __attribute__((always_inline)) __m512 step_chain(__m512 acc, __m512 w, __m512 x) {
-  if constexpr (Step::kPairs) {
-    return _mm512_dpbf16_ps(acc, (__m512bh)w, (__m512bh)x);  // bit casts
-  } else {
-    return _mm512_fmadd_ps(w, x, acc);
-  }
-}
-
 // y[t][o + r] for T tokens and the panel's rows (masks m[0], m[1]): residue by residue, the
 // chain of the per-token kernel's lane j, then its tree over the 16 lanes.
 template <typename Step, int T>
@@ -152,8 +142,8 @@ void panel_tokens(const float* panel, const float* xp, const Residues<Step>& res
 #pragma GCC unroll 12
       for (int t = 0; t < T; ++t) {
         const __m512 xv = _mm512_set1_ps(px[t]);
-        acc[0][t] = step_chain<Step>(acc[0][t], w0, xv);
-        acc[1][t] = step_chain<Step>(acc[1][t], w1, xv);
+        acc[0][t] = Step::multiply_add(acc[0][t], w0, xv);  // the per-token kernel's step
+        acc[1][t] = Step::multiply_add(acc[1][t], w1, xv);
       }
     }
     if (steps < res.n_steps) {  // the per-token kernel's masked last step adds 0 * 0 in this lane

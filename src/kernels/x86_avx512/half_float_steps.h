@@ -64,8 +64,12 @@ struct Bf16DotStep {
   }
   static __m512i load_x(const std::uint8_t* x, std::int64_t i) { return load_weights(x, i); }
   static __m512i load_x_tail(const std::uint8_t* x, std::int64_t i, int n) { return load_weights_tail(x, i, n); }
-  static __m512 multiply_add(__m512 acc, Weights w, __m512i x) {
+  // On the bits of pairs held in float vectors (as the prompt panels hold them) and as integers.
+  static __m512 multiply_add(__m512 acc, __m512 w, __m512 x) {
     return _mm512_dpbf16_ps(acc, (__m512bh)w, (__m512bh)x);  // bit casts
+  }
+  static __m512 multiply_add(__m512 acc, Weights w, __m512i x) {
+    return multiply_add(acc, _mm512_castsi512_ps(w), _mm512_castsi512_ps(x));
   }
 };
 
