@@ -24,9 +24,9 @@ namespace {
 #define AUTARKY_LEGACY_TABLE(ns, prefix, isa)                                                 \
   static constexpr MatmulKernel kQ8_0{prefix "_q8_0_q8_0", isa, DType::Q8_0, &ns::q8_0_q8_0_rows, 1}; \
   static constexpr MatmulKernel kQ4_0{prefix "_q4_0_q8_0", isa, DType::Q8_0, &ns::q4_0_q8_0_rows, 1}; \
-  static constexpr MatmulKernel kQ4_1{prefix "_q4_1_q8_0", isa, DType::Q8_0, &ns::q4_1_q8_0_rows, 1}; \
+  static constexpr MatmulKernel kQ4_1{prefix "_q4_1_q8_1", isa, DType::Q8_1, &ns::q4_1_q8_1_rows, 1}; \
   static constexpr MatmulKernel kQ5_0{prefix "_q5_0_q8_0", isa, DType::Q8_0, &ns::q5_0_q8_0_rows, 1}; \
-  static constexpr MatmulKernel kQ5_1{prefix "_q5_1_q8_0", isa, DType::Q8_0, &ns::q5_1_q8_0_rows, 1}; \
+  static constexpr MatmulKernel kQ5_1{prefix "_q5_1_q8_1", isa, DType::Q8_1, &ns::q5_1_q8_1_rows, 1}; \
   switch (type) {                                                                              \
     case DType::Q8_0: return &kQ8_0;                                                           \
     case DType::Q4_0: return &kQ4_0;                                                           \
@@ -121,21 +121,22 @@ const MatmulKernel* avx512(DType type, const CpuFeatures& cpu) {
   static constexpr MatmulKernel kF32{"avx512_f32_f32", Isa::kAvx512, DType::F32, &avx512::f32_f32, 4};
   static constexpr MatmulKernel kF16{"avx512_f16_f32", Isa::kAvx512, DType::F32, &avx512::f16_f32, 4};
 
-  // 32-weight block types against Q8_0 activations, 16-row panels (VNNI). The 4- and 5-bit types
-  // are repacked into stored panels at load time: their decode was bound by the gathers and
-  // transposes of reading 16 rows as they lie. Q8_0 is not: its decode already runs at the read
+  // 32-weight block types against Q8_0 activations (Q4_1 / Q5_1: Q8_1), 16-row panels (VNNI).
+  // The 4- and 5-bit types are repacked into stored panels at load time: their decode was bound
+  // by the gathers and transposes of reading 16 rows as they lie. Q8_0 is not: its decode already runs at the read
   // bandwidth from the file's rows, and copying its 1 GiB (1.1B model) would only add start-up.
   constexpr FromFloatFn kToQ8_0 = &avx512::q8_0_from_float;
+  constexpr FromFloatFn kToQ8_1 = &avx512::q8_1_from_float;
   static constexpr MatmulKernel kQ8_0{"avx512_q8_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q8_0_q8_0_panels, 16,
                                       kToQ8_0};
   static constexpr MatmulKernel kQ4_0{"avx512_q4_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q4_0_q8_0_panels, 16,
                                       kToQ8_0, &avx512::q4_0_pack_panels, &avx512::q4_0_q8_0_stored};
-  static constexpr MatmulKernel kQ4_1{"avx512_q4_1_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q4_1_q8_0_panels, 16,
-                                      kToQ8_0, &avx512::q4_1_pack_panels, &avx512::q4_1_q8_0_stored};
+  static constexpr MatmulKernel kQ4_1{"avx512_q4_1_q8_1", Isa::kAvx512, DType::Q8_1, &avx512::q4_1_q8_1_panels, 16,
+                                      kToQ8_1, &avx512::q4_1_pack_panels, &avx512::q4_1_q8_1_stored};
   static constexpr MatmulKernel kQ5_0{"avx512_q5_0_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q5_0_q8_0_panels, 16,
                                       kToQ8_0, &avx512::q5_0_pack_panels, &avx512::q5_0_q8_0_stored};
-  static constexpr MatmulKernel kQ5_1{"avx512_q5_1_q8_0", Isa::kAvx512, DType::Q8_0, &avx512::q5_1_q8_0_panels, 16,
-                                      kToQ8_0, &avx512::q5_1_pack_panels, &avx512::q5_1_q8_0_stored};
+  static constexpr MatmulKernel kQ5_1{"avx512_q5_1_q8_1", Isa::kAvx512, DType::Q8_1, &avx512::q5_1_q8_1_panels, 16,
+                                      kToQ8_1, &avx512::q5_1_pack_panels, &avx512::q5_1_q8_1_stored};
   switch (type) {
     case DType::Q8_0: return &kQ8_0;
     case DType::Q4_0: return &kQ4_0;

@@ -1,13 +1,15 @@
 // The 8-bit formats that hold activations for the dot-product kernels: Q8_0 (fast path), Q8_1
-// and Q8_K. Activations are quantized on every matmul, so these use a single max-abs scale
-// instead of the scale search used for weights. The codes are those llama.cpp's CPU backend
-// computes (its x86 build, our reference for logits), so that the same rounding decisions are
-// taken: Q8_0/Q8_1 multiply by 127 / max|x| (not by the inverse of the fp16-rounded stored scale),
-// Q8_K maps the value of largest magnitude to -127 and stores d = 1 / (-127 / that value); codes
-// round to nearest even. Matching them lowered the golden tiny-llama models' mean KL against
-// llama.cpp (AVX-512 kernels) from 4.2e-4 to 1.5e-4 (Q8_0), 1.3e-3 to 3.0e-4 (Q4_K_M) and
-// 1.3e-3 to 4.3e-6 (Q5_K_M); the rest comes from codes on the other side of a rounding boundary
-// after float sums taken in another order, which each such model amplifies differently.
+// (Q4_1 / Q5_1 kernels) and Q8_K. Activations are quantized on every matmul, so these use a
+// single max-abs scale instead of the scale search used for weights. The codes are those
+// llama.cpp's CPU backend computes (its x86 build, our reference for logits), so that the same
+// rounding decisions are taken: Q8_0/Q8_1 multiply by 127 / max|x| (not by the inverse of the
+// fp16-rounded stored scale), Q8_1's s is fp16(max|x| / 127 * sum(q)), Q8_K maps the value of
+// largest magnitude to -127 and stores d = 1 / (-127 / that value); codes round to nearest even.
+// Matching them lowered the golden tiny-llama models' mean KL against llama.cpp (AVX-512
+// kernels) from 4.2e-4 to 1.5e-4 (Q8_0), 1.3e-3 to 3.0e-4 (Q4_K_M), 1.3e-3 to 4.3e-6 (Q5_K_M)
+// and 4.2e-4 to 1.9e-4 (Q4_1); the rest comes from codes on the other side of a rounding
+// boundary after float sums taken in another order, which each such model amplifies differently
+// (bench/KERNELS-LOG.md, session 15).
 
 #include <algorithm>
 #include <cmath>
@@ -31,11 +33,13 @@ float signed_absmax(const float* x, int n) {
   return xmax;
 }
 
-// Symmetric 8-bit codes of a Q8_0/Q8_1 block with a max-abs fp16 scale; returns the stored scale.
-std::uint16_t quantize_block_int8(const float* x, std::int8_t* qs) {
+// Symmetric 8-bit codes of a Q8_0/Q8_1 block with a max-abs fp16 scale; returns the stored scale
+// and sets `scale` to the scale before fp16 rounding (amax / 127, at most 65504).
+std::uint16_t quantize_block_int8(const float* x, std::int8_t* qs, float& scale) {
   float amax = 0;
   for (int i = 0; i < kQK; ++i) amax = std::max(amax, std::fabs(x[i]));
-  const std::uint16_t d = float_to_fp16(std::min(amax / 127.0f, 65504.0f));
+  scale = std::min(amax / 127.0f, 65504.0f);
+  const std::uint16_t d = float_to_fp16(scale);
   // A block with an infinite value keeps finite codes: the inverse of the largest stored scale.
   const float inv = !(amax > 0) ? 0.0f : amax <= 3.4028234663852886e38f ? 127.0f / amax : 1.0f / 65504.0f;
   for (int i = 0; i < kQK; ++i) qs[i] = static_cast<std::int8_t>(round_clamped(x[i] * inv, -127, 127));
@@ -46,7 +50,8 @@ std::uint16_t quantize_block_int8(const float* x, std::int8_t* qs) {
 
 void q8_0_from_float_fast(const float* src, void* dst, std::int64_t n) {
   auto* blocks = static_cast<BlockQ8_0*>(dst);
-  for (std::int64_t b = 0; b < n / kQK; ++b, src += kQK) blocks[b].d = quantize_block_int8(src, blocks[b].qs);
+  float scale;
+  for (std::int64_t b = 0; b < n / kQK; ++b, src += kQK) blocks[b].d = quantize_block_int8(src, blocks[b].qs, scale);
 }
 
 void q8_1_to_float(const void* src, float* dst, std::int64_t n) {
@@ -57,14 +62,18 @@ void q8_1_to_float(const void* src, float* dst, std::int64_t n) {
   }
 }
 
+// s is the unrounded scale times the code sum, rounded once to fp16, as llama.cpp's CPU backend
+// stores it: the Q4_1 / Q5_1 dot products take their min term m_w * s from it, so the same value
+// (not d_a * sum in float) is what matches its results.
 void q8_1_from_float(const float* src, void* dst, std::int64_t n) {
   auto* blocks = static_cast<BlockQ8_1*>(dst);
   for (std::int64_t b = 0; b < n / kQK; ++b, src += kQK) {
     BlockQ8_1& blk = blocks[b];
-    blk.d = quantize_block_int8(src, blk.qs);
+    float scale;
+    blk.d = quantize_block_int8(src, blk.qs, scale);
     int sum = 0;
     for (int i = 0; i < kQK; ++i) sum += blk.qs[i];
-    blk.s = float_to_fp16(std::clamp(fp16_to_float(blk.d) * static_cast<float>(sum), -65504.0f, 65504.0f));
+    blk.s = float_to_fp16(std::clamp(scale * static_cast<float>(sum), -65504.0f, 65504.0f));
   }
 }
 

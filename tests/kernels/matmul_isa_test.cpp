@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "kernels/kernel_sets.h"
 #include "kernels/matmul.h"
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
 #include "tensor/type_traits.h"
 #include "test_support.h"
 
@@ -63,6 +66,26 @@ std::vector<float> activations_as_seen(const MatmulKernel& k, DType weights, con
   return seen;
 }
 
+// Q8_1 activations (Q4_1 / Q5_1 kernels, as in llama.cpp) carry s = d * sum(q) per block, rounded
+// to fp16 from the unrounded scale, and the weights' min term is m_w * s rather than the sum of
+// m_w times each dequantized activation. Returns, per token and block, s minus that sum: the
+// correction the expected value of a weight row with per-block mins takes.
+std::vector<double> q8_1_sum_corrections(const std::vector<float>& x, const std::vector<float>& seen,
+                                         std::int64_t n_in, std::int64_t n_tokens) {
+  const std::int64_t nb = n_in / kQK;
+  std::vector<BlockQ8_1> blocks(static_cast<std::size_t>(nb));
+  std::vector<double> out(static_cast<std::size_t>(n_tokens * nb));
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    type_traits(DType::Q8_1).from_float(x.data() + t * n_in, blocks.data(), n_in);
+    for (std::int64_t b = 0; b < nb; ++b) {
+      double sum = 0;
+      for (int i = 0; i < kQK; ++i) sum += seen[t * n_in + b * kQK + i];
+      out[t * nb + b] = fp16_to_float(blocks[b].s) - sum;
+    }
+  }
+  return out;
+}
+
 void check_kernel(const MatmulKernel& k, DType type, std::int64_t n_in, std::int64_t n_out, std::int64_t n_tokens,
                   ThreadPool& pool) {
   SCOPED_TRACE(std::string(k.name) + " " + std::string(dtype_name(type)) + " n_in=" + std::to_string(n_in) +
@@ -73,6 +96,9 @@ void check_kernel(const MatmulKernel& k, DType type, std::int64_t n_in, std::int
   std::vector<float> wd(static_cast<std::size_t>(n_in * n_out));
   type_traits(type).to_float(rw.bytes.data(), wd.data(), n_in * n_out);
   const std::vector<float> xs = activations_as_seen(k, type, x, n_in, n_tokens);
+  const bool block_sums = k.activation == DType::Q8_1;
+  ASSERT_TRUE(!block_sums || type == DType::Q4_1 || type == DType::Q5_1);
+  const std::vector<double> corrections = block_sums ? q8_1_sum_corrections(x, xs, n_in, n_tokens) : std::vector<double>{};
 
   std::vector<float> y(n_tokens * n_out, NAN);
   matmul_with(k, pool, m, x.data(), n_tokens, y.data());
@@ -82,6 +108,12 @@ void check_kernel(const MatmulKernel& k, DType type, std::int64_t n_in, std::int
       for (std::int64_t i = 0; i < n_in; ++i) {
         want += double(wd[o * n_in + i]) * xs[t * n_in + i];
         magnitude += std::fabs(double(wd[o * n_in + i]) * xs[t * n_in + i]);
+      }
+      for (std::int64_t b = 0; block_sums && b < n_in / kQK; ++b) {
+        // Q4_1 and Q5_1 blocks both begin with fp16 d, fp16 m.
+        std::uint16_t m16;
+        std::memcpy(&m16, rw.bytes.data() + o * m.row_bytes + b * layout(type).block_bytes + 2, 2);
+        want += fp16_to_float(m16) * corrections[t * (n_in / kQK) + b];
       }
       // Float accumulation in any order: error grows with the sum of |terms|. Half-precision
       // activations (F16/BF16 kernels) are already folded into xs.

@@ -73,16 +73,27 @@ TEST(ActivationQuant, Q80CodesScaleBy127OverTheLargestMagnitude) {
   }
 }
 
-TEST(ActivationQuant, Q81SumIsScaleTimesCodeSum) {
+// Q8_1's s is the block's scale before fp16 rounding (max |x| / 127) times the sum of its codes,
+// rounded once to fp16, as llama.cpp stores it; its codes and d are those of Q8_0.
+TEST(ActivationQuant, Q81SumIsUnroundedScaleTimesCodeSum) {
   const std::vector<float> x = gaussian(8 * kQK, 2);
   std::vector<BlockQ8_1> blocks(8);
+  std::vector<BlockQ8_0> plain(8);
   type_traits(DType::Q8_1).from_float(x.data(), blocks.data(), static_cast<std::int64_t>(x.size()));
-  for (const BlockQ8_1& b : blocks) {
+  type_traits(DType::Q8_0).from_float_fast(x.data(), plain.data(), static_cast<std::int64_t>(x.size()));
+  int rounded_apart = 0;
+  for (std::size_t k = 0; k < blocks.size(); ++k) {
+    const BlockQ8_1& b = blocks[k];
+    EXPECT_EQ(b.d, plain[k].d);
+    EXPECT_EQ(std::memcmp(b.qs, plain[k].qs, kQK), 0);
+    float amax = 0;
     int sum = 0;
-    for (std::int8_t q : b.qs) sum += q;
-    const float expected = fp16_to_float(b.d) * static_cast<float>(sum);
-    EXPECT_NEAR(fp16_to_float(b.s), expected, std::fabs(expected) * 1e-3 + 1e-3);
+    for (int i = 0; i < kQK; ++i) amax = std::max(amax, std::fabs(x[k * kQK + i])), sum += b.qs[i];
+    EXPECT_EQ(b.s, float_to_fp16(amax / 127.0f * static_cast<float>(sum))) << "block " << k;
+    rounded_apart += b.s != float_to_fp16(fp16_to_float(b.d) * static_cast<float>(sum));
   }
+  // The unrounded scale matters: with the stored d, some of these blocks' s would differ.
+  EXPECT_GT(rounded_apart, 0);
 }
 
 TEST(ActivationQuant, FastQ80IsCloseToSearchedQ80) {

@@ -1,5 +1,5 @@
-// Legacy 32-weight block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) against Q8_0 activations with
-// AVX2: one weight row at a time, its blocks read in order (one sequential stream per thread,
+// Legacy 32-weight block types (Q8_0, Q4_0, Q5_0 against Q8_0 activations; Q4_1, Q5_1 against
+// Q8_1, as llama.cpp pairs them) with AVX2: one weight row at a time, its blocks read in order (one sequential stream per thread,
 // prefetched ahead), every token of the call against the row.
 //
 // Per block the int8 dot product is exact in int32: vpmaddubsw (unsigned x signed byte pairs,
@@ -8,7 +8,8 @@
 // computed once per call); Q8_0's signed codes go through the usual |w| x sign(a, w). Four blocks'
 // totals are reduced together, scaled as (d_w * d_a) * dot in four float lanes, and lane k sums
 // blocks k, k + 4, ...; the lanes are added once per row in a fixed order. The min term of
-// Q4_1 / Q5_1 (m_w * d_a * sum(a)) has four lanes of its own, added at the end. Every output
+// Q4_1 / Q5_1 (m_w * s_a, s_a = d_a * sum(a) as the Q8_1 block stores it in fp16) has four
+// lanes of its own, added at the end. Every output
 // gets these same operations whatever the number of tokens in the call, so batching does not
 // change results.
 //
@@ -29,8 +30,7 @@ namespace autarky::avx2 {
 namespace {
 
 constexpr int kBlock = 32;
-constexpr int kQ8Bytes = 34;  // activation block: fp16 scale + 32 int8
-constexpr int kGroup = 4;     // blocks reduced and scaled together
+constexpr int kGroup = 4;  // blocks reduced and scaled together
 
 enum class Legacy { kQ8_0, kQ4_0, kQ4_1, kQ5_0, kQ5_1 };
 
@@ -46,6 +46,9 @@ struct Layout {
   static constexpr int kQs = T == Legacy::kQ8_0 || T == Legacy::kQ4_0 ? 2 : T == Legacy::kQ4_1 ? 4
                              : T == Legacy::kQ5_0 ? 6 : 8;
   static constexpr int kOffset = T == Legacy::kQ4_0 ? 8 : T == Legacy::kQ5_0 ? 16 : 0;
+  // Activation blocks: Q8_1 (fp16 d, fp16 s, 32 int8) for the types with a min, else Q8_0.
+  static constexpr int kActBytes = kMin ? 36 : 34;
+  static constexpr int kActCodes = kMin ? 4 : 2;
 };
 
 std::int32_t load_i32(const void* p) {
@@ -87,7 +90,7 @@ __m256i block_codes(const std::uint8_t* blk) {
 // Eight int32 partial sums of codes . a (exact).
 template <Legacy T>
 __m256i block_dot(__m256i codes, const std::uint8_t* a_block) {
-  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a_block + 2));
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a_block + Layout<T>::kActCodes));
   __m256i pairs;
   if constexpr (Layout<T>::kSigned) {
     // |w| x sign(a, w): byte pairs at most 2 * 127 * 128 for Q8_0 codes (|w| <= 127).
@@ -115,7 +118,7 @@ __attribute__((always_inline)) inline __m128 four_halves(const std::uint8_t* p, 
 }
 
 // Per call: each token's activation scales d_a, offset * sum(a) (int32; the correction of the
-// nibble types whose codes are stored with an offset) and, for min types, d_a * sum(a). Zero past
+// nibble types whose codes are stored with an offset) and, for min types, the Q8_1 block's s. Zero past
 // the row's last block, up to a whole group.
 struct TokenInfo {
   const float* d;
@@ -142,7 +145,7 @@ void row_against_tokens(std::int64_t nb, const std::uint8_t* const* xs, const To
       __m256i v[kGroup];
 #pragma GCC unroll 4
       for (int k = 0; k < kGroup; ++k) {
-        v[k] = k < n ? block_dot<T>(codes(b + k), x + (b + k) * kQ8Bytes) : _mm256_setzero_si256();
+        v[k] = k < n ? block_dot<T>(codes(b + k), x + (b + k) * L::kActBytes) : _mm256_setzero_si256();
       }
       __m128i dots = sum_four(v[0], v[1], v[2], v[3]);
       const __m128 da = _mm_loadu_ps(info[t].d + b);
@@ -163,9 +166,11 @@ void row_against_tokens(std::int64_t nb, const std::uint8_t* const* xs, const To
   }
 }
 
-// d_a, offset * sum(a) and d_a * sum(a) of every block of one token's activations (zero past the
-// row's end, up to a whole group).
-TokenInfo token_info(const std::uint8_t* x, std::int64_t nb, std::int64_t nb_padded, std::int32_t offset, float* mem) {
+// d_a, offset * sum(a) and s_a of every block of one token's activations (zero past the row's end,
+// up to a whole group).
+template <Legacy T>
+TokenInfo token_info(const std::uint8_t* x, std::int64_t nb, std::int64_t nb_padded, float* mem) {
+  using L = Layout<T>;
   auto* offset_sum = reinterpret_cast<std::int32_t*>(mem + nb_padded);
   float* d_sum = mem + 2 * nb_padded;
   for (std::int64_t b = 0; b < nb_padded; ++b) {
@@ -173,15 +178,18 @@ TokenInfo token_info(const std::uint8_t* x, std::int64_t nb, std::int64_t nb_pad
     offset_sum[b] = 0;
     d_sum[b] = 0.0f;
     if (b >= nb) continue;
-    const std::uint8_t* a = x + b * kQ8Bytes;
+    const std::uint8_t* a = x + b * L::kActBytes;
     mem[b] = _cvtsh_ss(load_u16(a));
+    if constexpr (L::kMin) {
+      d_sum[b] = _cvtsh_ss(load_u16(a + 2));
+      continue;  // codes stored without an offset
+    }
     const __m256i s16 = _mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 2)));
     const __m256i s32 = _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
     const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s32), _mm256_extracti128_si256(s32, 1));
     const __m128i s2 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
     const std::int32_t sum = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_srli_epi64(s2, 32)));
-    offset_sum[b] = offset * sum;
-    d_sum[b] = mem[b] * static_cast<float>(sum);
+    offset_sum[b] = L::kOffset * sum;
   }
   return {mem, offset_sum, d_sum};
 }
@@ -198,7 +206,7 @@ void legacy_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   constexpr int kTokenGroup = 8;
   if (n_tokens == 1) {
     // Decode: codes straight from the row, which is read once, in order.
-    const TokenInfo info = token_info(x, nb, nb_padded, L::kOffset, info_mem);
+    const TokenInfo info = token_info<T>(x, nb, nb_padded, info_mem);
     for (std::int64_t r = row_begin; r < row_end; ++r) {
       const std::uint8_t* row = w.data + static_cast<std::uint64_t>(r) * w.row_bytes;
       const auto codes = [row](std::int64_t b) __attribute__((always_inline)) {
@@ -220,8 +228,8 @@ void legacy_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_r
   // Several tokens: each row's codes, scales and mins are unpacked once into L1 and reused by
   // every token (the same values the decode path computes per block).
   for (std::int64_t t = 0; t < n_tokens; ++t) {
-    token_info(x + static_cast<std::uint64_t>(t) * x_row_bytes, nb, nb_padded, L::kOffset,
-               info_mem + static_cast<std::size_t>(t) * per_token);
+    token_info<T>(x + static_cast<std::uint64_t>(t) * x_row_bytes, nb, nb_padded,
+                  info_mem + static_cast<std::size_t>(t) * per_token);
   }
   auto* codes_mem = reinterpret_cast<__m256i*>(kernels::thread_scratch(
       kernels::ScratchSlot::kRowBuffer,
@@ -265,7 +273,7 @@ void q4_0_q8_0_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t 
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   legacy_rows<Legacy::kQ4_0>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
-void q4_1_q8_0_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+void q4_1_q8_1_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   legacy_rows<Legacy::kQ4_1>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
@@ -273,7 +281,7 @@ void q5_0_q8_0_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t 
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   legacy_rows<Legacy::kQ5_0>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
-void q5_1_q8_0_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+void q5_1_q8_1_rows(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                     float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   legacy_rows<Legacy::kQ5_1>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }

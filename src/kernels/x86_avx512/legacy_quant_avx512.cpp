@@ -1,5 +1,6 @@
 // AVX-512 VNNI matmul for the 32-weight "legacy" block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1)
-// against activations quantized to Q8_0 (one fp16 scale per 32 int8 values, as llama.cpp does).
+// against activations quantized to Q8_0 (one fp16 scale per 32 int8 values), or to Q8_1 (the
+// same plus s = d * sum of the codes, in fp16) for Q4_1 / Q5_1, as llama.cpp pairs them.
 //
 // Layout: weights are repacked on the fly, per panel of 16 output rows and a chunk of blocks,
 // into the shape vpdpbusd wants: for block b and k in 0..7, one 64-byte vector whose lane r holds
@@ -20,7 +21,7 @@
 // with c = 0 and a separate min). Then sum q * a = sum u * a - c * sum a, and sum a of each
 // activation block is computed once per call, so the correction -c * sum a is simply the value
 // the int32 accumulator starts from: it costs nothing per row. Types with a min (x = d q + m)
-// add m * d_a * sum a per block with one more FMA.
+// add m * s_a per block with one more FMA, s_a the Q8_1 block's fp16 d_a * sum a.
 
 #include <immintrin.h>
 
@@ -30,6 +31,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -49,8 +51,9 @@ constexpr int kChunkBlocks = 32;  // blocks per repacked panel chunk: 32 * 512 B
 
 // What the kernel needs per activation block besides its int8 codes.
 struct ActivationBlockInfo {
-  std::int32_t start;  // initial int32 accumulator: -c * sum(a) (types with a min: sum(a))
+  std::int32_t start;  // initial int32 accumulator: -c * sum(a) (0 for types with a min)
   float d;             // activation scale
+  float s;             // types with a min: the Q8_1 block's s (d * sum(a), fp16-rounded)
 };
 
 // The activations regrouped once per call for the micro-kernel: tokens in groups of
@@ -66,6 +69,7 @@ struct GroupedActivations {
   std::int64_t group_block(std::int64_t t, std::int64_t b) const { return (t / kTileTokens * nb + b) * kTileTokens; }
 };
 
+// Reads Q8_1 blocks when has_min (Q4_1 / Q5_1), Q8_0 blocks otherwise.
 GroupedActivations group_activations(const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                                      std::int64_t nb, int offset, bool has_min) {
   const std::int64_t n_groups = (n_tokens + kTileTokens - 1) / kTileTokens;
@@ -74,34 +78,41 @@ GroupedActivations group_activations(const std::uint8_t* x, std::uint64_t x_row_
   GroupedActivations g{reinterpret_cast<std::int8_t*>(mem), reinterpret_cast<ActivationBlockInfo*>(mem + slots * kQK),
                        nb};
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  const std::size_t block_bytes = has_min ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
+  const int codes_at = has_min ? offsetof(BlockQ8_1, qs) : offsetof(BlockQ8_0, qs);
   for (std::int64_t t = 0; t < n_tokens; ++t) {
     const std::uint8_t* row = x + static_cast<std::uint64_t>(t) * x_row_bytes;
     for (std::int64_t b = 0; b < nb; ++b) {
-      const std::uint8_t* blk = row + b * sizeof(BlockQ8_0);
+      const std::uint8_t* blk = row + b * block_bytes;
       const std::int64_t slot = g.group_block(t, b) + t % kTileTokens;
-      std::uint16_t d16;
+      std::uint16_t d16, s16 = 0;
       std::memcpy(&d16, blk, 2);
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + codes_at));
       _mm256_store_si256(reinterpret_cast<__m256i*>(g.codes + slot * kQK), q);
+      if (has_min) {
+        std::memcpy(&s16, blk + offsetof(BlockQ8_1, s), 2);
+        g.info[slot] = {0, _cvtsh_ss(d16), _cvtsh_ss(s16)};
+        continue;
+      }
       // Sum of the int8 codes: sum of (code + 128) by psadbw, minus 32 * 128.
       const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(q, flip), _mm256_setzero_si256());
       const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
       const std::int32_t sum =
           static_cast<std::int32_t>(_mm_cvtsi128_si64(s2) + _mm_extract_epi64(s2, 1)) - 32 * 128;
-      g.info[slot] = {has_min ? sum : -offset * sum, _cvtsh_ss(d16)};
+      g.info[slot] = {-offset * sum, _cvtsh_ss(d16), 0.0f};
     }
   }
   return g;
 }
 
 // The float steps after one block's exact int32 sums (lane r = row r; the -c * sum(a) start
-// included for types without a min): acc + sum * (dw d) [+ mw * (d sum(a))]. Every path of this
+// included for types without a min): acc + sum * (dw d) [+ mw * s]. Every path of this
 // file ends a block here, which is what keeps results independent of the path.
 template <bool kHasMin>
 inline __m512 add_block_sum(__m512i sum, __m512 dw, __m512 mw, const ActivationBlockInfo& info, __m512 acc) {
   const __m512 d = _mm512_set1_ps(info.d);
   acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, d), acc);
-  if constexpr (kHasMin) acc = _mm512_fmadd_ps(mw, _mm512_mul_ps(d, _mm512_set1_ps(static_cast<float>(info.start))), acc);
+  if constexpr (kHasMin) acc = _mm512_fmadd_ps(mw, _mm512_set1_ps(info.s), acc);
   return acc;
 }
 
@@ -308,8 +319,8 @@ void pack_stored(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begi
 
 }  // namespace
 
-#define AUTARKY_STORED_PANELS(name, L)                                                                               \
-  void name##_q8_0_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,                  \
+#define AUTARKY_STORED_PANELS(name, act, L)                                                                          \
+  void name##_##act##_stored(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes,                  \
                           std::int64_t n_tokens, float* y, std::int64_t y_stride, std::int64_t row_begin,            \
                           std::int64_t row_end) {                                                                   \
     stored_rows<L>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);                                   \
@@ -317,10 +328,10 @@ void pack_stored(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begi
   void name##_pack_panels(const WeightMatrix& w, std::uint8_t* out, std::int64_t row_begin, std::int64_t row_end) { \
     pack_stored<L>(w, out, row_begin, row_end);                                                                     \
   }
-AUTARKY_STORED_PANELS(q4_0, Q4_0Layout)
-AUTARKY_STORED_PANELS(q4_1, Q4_1Layout)
-AUTARKY_STORED_PANELS(q5_0, Q5_0Layout)
-AUTARKY_STORED_PANELS(q5_1, Q5_1Layout)
+AUTARKY_STORED_PANELS(q4_0, q8_0, Q4_0Layout)
+AUTARKY_STORED_PANELS(q4_1, q8_1, Q4_1Layout)
+AUTARKY_STORED_PANELS(q5_0, q8_0, Q5_0Layout)
+AUTARKY_STORED_PANELS(q5_1, q8_1, Q5_1Layout)
 #undef AUTARKY_STORED_PANELS
 
 void q8_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
@@ -331,7 +342,7 @@ void q4_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   matmul_rows<Q4_0Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
-void q4_1_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+void q4_1_q8_1_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   matmul_rows<Q4_1Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
@@ -339,7 +350,7 @@ void q5_0_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   matmul_rows<Q5_0Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
-void q5_1_q8_0_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
+void q5_1_q8_1_panels(const WeightMatrix& w, const std::uint8_t* x, std::uint64_t x_row_bytes, std::int64_t n_tokens,
                       float* y, std::int64_t y_stride, std::int64_t row_begin, std::int64_t row_end) {
   matmul_rows<Q5_1Layout>(w, x, x_row_bytes, n_tokens, y, y_stride, row_begin, row_end);
 }
