@@ -7,10 +7,12 @@
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "base/log.h"
 #include "sampling/logprobs.h"
+#include "server/client_connection.h"
 #include "server/http_util.h"
 
 namespace autarky::server {
@@ -130,10 +132,40 @@ void merge_fields(json& target, const ResponseDecoration& decoration) {
   for (const auto& [key, value] : decoration.fields.items()) target[key] = value;
 }
 
-void answer_whole(const std::shared_ptr<RequestState>& state, httplib::Response& res) {
+// Waits for the end of generation while the client keeps its connection; false (the request
+// cancelled and finished) once the client is gone. The connection is looked up only when a
+// request outlasts the first interval, so short requests never pay for it.
+constexpr auto kClientCheckInterval = std::chrono::milliseconds(100);
+
+bool finished_while_client_connected(RequestState& s, const httplib::Request& req) {
+  std::optional<ClientConnection> connection;
+  std::unique_lock lock(s.channel.mutex);
+  while (!s.channel.changed.wait_for(lock, kClientCheckInterval, [&] { return s.channel.finished; })) {
+    lock.unlock();
+    if (!connection) connection.emplace(req);
+    const bool gone = connection->gone();
+    lock.lock();
+    if (gone && !s.channel.finished) {
+      lock.unlock();
+      s.ctx.service.scheduler().cancel(s.scheduler_id);
+      wait_finished(s);
+      return false;
+    }
+  }
+  return true;
+}
+
+void answer_whole(const std::shared_ptr<RequestState>& state, const httplib::Request& req, httplib::Response& res) {
   RequestState& s = *state;
-  wait_finished(s);
+  const bool client_connected = finished_while_client_connected(s, req);
   record_usage(s);
+  if (!client_connected) {
+    // nginx's "client closed request". Nobody reads it; the metrics count it, and the body keeps
+    // the server's error handler (which fills empty error responses) from counting it again.
+    write_error(res, ApiError{499, "the client closed the connection before the response", "invalid_request_error",
+                              {}, "client_closed_request", {}});
+    return;
+  }
   const CompletionResult& result = s.channel.result;
   if (result.status != CompletionStatus::kFinished) {
     write_error(res, internal_error(fmt::format("generation failed: {}", result.error)));
@@ -276,7 +308,7 @@ void handle_completion_request(const CompletionContext& ctx, ApiRoute route, con
     answer_stream(state, res);
     return;
   }
-  answer_whole(state, res);
+  answer_whole(state, req, res);
   finish_plain(res.status);
 }
 

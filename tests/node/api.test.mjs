@@ -1,6 +1,6 @@
 // The official OpenAI Node.js SDK against a real `autarky serve` with the bundled model:
-// completions and chat, streaming, usage, stop strings, logprobs, errors, concurrency, and a
-// client that goes away mid-stream.
+// completions and chat, streaming, usage, stop strings, logprobs, errors, concurrency, and
+// clients that go away mid-stream or before a whole response.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -189,6 +189,31 @@ test('a client that disconnects mid-stream frees its slot', async () => {
     return metric(m, 'autarky_requests_cancelled_total') === before + 1 && metric(m, 'autarky_active_requests') === 0;
   });
   // The server still answers normally afterwards.
+  const r = await client.completions.create({ model: modelId, prompt: 'Once', max_tokens: 3, temperature: 0 });
+  assert.equal(r.usage.completion_tokens, 3);
+});
+
+test('a client that gives up on a non-streaming request frees its slot', async () => {
+  // Nothing is written to a non-streaming client before the end, so the server must notice the
+  // closed connection itself. Uncancelled, this request would run to the end of the context
+  // (2048 tokens, seconds); the client leaves after 200 ms.
+  const before = await metricsText(server.baseURL);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 200);
+  await assert.rejects(
+    client.completions.create(
+      { model: modelId, prompt: 'Once upon a time', max_tokens: 100000, temperature: 1, ignore_eos: true },
+      { signal: controller.signal, maxRetries: 0 },
+    ),
+    (err) => err instanceof OpenAI.APIUserAbortError || err.name === 'AbortError',
+  );
+  clearTimeout(timer);
+  const status499 = 'autarky_http_requests_total{route="/v1/completions",status="499"}';
+  await eventually(async () => {
+    const m = await metricsText(server.baseURL);
+    return metric(m, 'autarky_requests_cancelled_total') === metric(before, 'autarky_requests_cancelled_total') + 1 &&
+      metric(m, 'autarky_active_requests') === 0 && (metric(m, status499) ?? 0) === (metric(before, status499) ?? 0) + 1;
+  });
   const r = await client.completions.create({ model: modelId, prompt: 'Once', max_tokens: 3, temperature: 0 });
   assert.equal(r.usage.completion_tokens, 3);
 });
